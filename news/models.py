@@ -1,0 +1,77 @@
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
+
+from layers.models import Layer
+
+
+class DevelopmentQuerySet(models.QuerySet):
+    def published(self, now=None):
+        """Developments a reader may see at ``now``: live and past their time."""
+        return self.filter(
+            status=Development.Status.LIVE,
+            published_at__lte=now or timezone.now(),
+        )
+
+    def newest_first(self):
+        return self.order_by("-published_at", "-pk")
+
+
+class Development(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        LIVE = "live", "Publish at the set time"
+
+    layer = models.ForeignKey(
+        Layer, on_delete=models.CASCADE, related_name="developments"
+    )
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, allow_unicode=True)
+    body = models.TextField(help_text="Markdown.")
+    category = models.CharField(max_length=60)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.LIVE)
+    published_at = models.DateTimeField(
+        "publish time",
+        default=timezone.now,
+        help_text="Readers see the item from this moment on.",
+    )
+    date_is_known = models.BooleanField(
+        "exact date known",
+        default=True,
+        help_text="Untick when the source gives no date: readers see “Recent”.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = DevelopmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["layer", "slug"], name="unique_development_slug_per_layer"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "-published_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.title, allow_unicode=True)[:200] or "item"
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("layers:detail", args=[self.layer.slug]) + f"#{self.anchor}"
+
+    @property
+    def anchor(self):
+        return f"development-{self.pk}"
+
+    @property
+    def is_public(self):
+        return self.status == self.Status.LIVE and self.published_at <= timezone.now()
