@@ -1,17 +1,23 @@
+from collections import Counter
+
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from news.models import Development
 
-from .models import Layer, MetricValue, Page, Side
+from .models import EVEN, Layer, Metric, MetricValue, Page, Score, Section, Side
 
 
 @require_GET
 def home(request):
+    # Top of the stack first: the page draws the stack as it is built.
+    stack = list(Layer.objects.with_current_scores().order_by("-position"))
     context = {
         "summary": Page.objects.filter(slug=Page.STATE_OF_THE_STACK).first(),
-        "layers": Layer.objects.with_current_scores().in_stack_order(),
+        "stack": stack,
+        "tally": _tally(stack),
+        "scores_as_of": max(_score_dates(stack), default=None),
     }
     return render(request, "layers/home.html", context)
 
@@ -20,31 +26,75 @@ def home(request):
 def layer_detail(request, slug):
     layer = get_object_or_404(
         Layer.objects.with_current_scores().prefetch_related(
-            "sections",
+            Prefetch("sections", queryset=Section.objects.order_by("position", "pk")),
             Prefetch(
-                "metrics__values",
-                queryset=MetricValue.objects.order_by("side"),
+                "metrics",
+                queryset=Metric.objects.order_by("position", "pk").prefetch_related(
+                    Prefetch("values", queryset=MetricValue.objects.order_by("side"))
+                ),
             ),
             Prefetch("related", queryset=Layer.objects.in_stack_order()),
+            Prefetch("scores", queryset=Score.objects.order_by("-as_of", "-pk")),
         ),
         slug=slug,
     )
-    neighbours = Layer.objects.filter(
-        position__in=[layer.position - 1, layer.position + 1]
-    ).in_stack_order()
-    below = next((n for n in neighbours if n.position < layer.position), None)
-    above = next((n for n in neighbours if n.position > layer.position), None)
+    stack = list(Layer.objects.with_current_scores().order_by("-position"))
     context = {
         "layer": layer,
-        "sides": Side,
+        "reasons": _reasons(layer.scores.all()),
+        "metrics": [_with_figures(metric) for metric in layer.metrics.all()],
         "section_groups": _group_sections(layer.sections.all()),
         "developments": Development.objects.published()
         .filter(layer=layer)
         .newest_first(),
-        "below": below,
-        "above": above,
+        "stack": stack,
+        "below": next((n for n in stack if n.position < layer.position), None),
+        "above": next(
+            (n for n in reversed(stack) if n.position > layer.position), None
+        ),
     }
     return render(request, "layers/layer_detail.html", context)
+
+
+def _tally(layers):
+    """Count the layers each side leads, and the even ones."""
+    leaders = Counter(layer.leader for layer in layers)
+    return {
+        "us": leaders[Side.US.label],
+        "china": leaders[Side.CHINA.label],
+        "even": leaders[EVEN],
+    }
+
+
+def _score_dates(layers):
+    for layer in layers:
+        yield from (d for d in (layer.us_as_of, layer.china_as_of) if d)
+
+
+def _reasons(scores):
+    """Give each side's current rationale and source, once if both agree."""
+    current = {}
+    for score in scores:
+        current.setdefault(score.side, score)
+    reasons = [
+        {"label": side.label, "score": current[side.value]}
+        for side in (Side.US, Side.CHINA)
+        if side.value in current and current[side.value].rationale
+    ]
+    texts = {(r["score"].rationale, r["score"].source) for r in reasons}
+    if len(reasons) > 1 and len(texts) == 1:
+        return [{"label": None, "score": reasons[0]["score"]}]
+    return reasons
+
+
+def _with_figures(metric):
+    """Pair a metric with each side's figure, None where a side has none."""
+    by_side = {value.side: value for value in metric.values.all()}
+    figures = [
+        {"side": side.value, "label": side.label, "value": by_side.get(side.value)}
+        for side in (Side.US, Side.CHINA)
+    ]
+    return {"metric": metric, "figures": figures, "has_figures": bool(by_side)}
 
 
 def _group_sections(sections):

@@ -1,10 +1,118 @@
+import math
+from datetime import timedelta
+
 from django import template
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from layers import markdown
+from layers.models import EVEN, SCORE_MAX, Score, Side
 
 register = template.Library()
+
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+# From here up a figure reads better as a power of ten than with commas.
+SCIENTIFIC_FROM = 1e9
 
 
 @register.filter(name="markdown")
 def markdown_filter(text):
     return markdown.render(text)
+
+
+@register.filter
+def age(value, now=None):
+    """Say how long ago ``value`` was in one unit: "today", "3 weeks ago"."""
+    if value is None:
+        return ""
+    now = now or timezone.now()
+    if now - value < timedelta(days=1):
+        return "today"
+    return timesince(value, now, depth=1).replace("\xa0", " ") + " ago"
+
+
+@register.filter
+def score(value):
+    """Format a 0–10 score with one decimal, or an en dash when unscored."""
+    if value is None:
+        return "–"
+    return f"{value:.1f}"
+
+
+@register.filter
+def bar_length(value):
+    """Return a score as a percentage of the scale, for an SVG width."""
+    if value is None:
+        return "0"
+    share = max(0, min(100, float(value) / float(SCORE_MAX) * 100))
+    return f"{share:g}"
+
+
+@register.filter
+def leader_key(leader):
+    """Name the CSS modifier for a leader: "us", "china", "even" or "none"."""
+    keys = {Side.US.label: "us", Side.CHINA.label: "china", EVEN: "even"}
+    return keys.get(leader, "none")
+
+
+@register.filter
+def change(current, previous):
+    """Describe a score's move since the previous assessment."""
+    if current is None or previous is None:
+        return ""
+    delta = current - previous
+    if not delta:
+        return "unchanged"
+    return f"{'up' if delta > 0 else 'down'} {abs(delta):.1f}"
+
+
+@register.filter
+def figure(value):
+    """Format a MetricValue's figure with its unit, or say there is none."""
+    if value is None or value.is_missing:
+        return "no public figure"
+    if value.text:
+        number = value.text
+    elif value.high is None or value.high == value.low:
+        number = _number(value.low)
+    else:
+        number = _range(value.low, value.high)
+    unit = value.unit.strip()
+    if not unit or value.text:
+        return number
+    if unit == "%":
+        return f"{number}%"
+    if unit.startswith("US$"):
+        return f"US${number}{unit[3:]}"
+    return f"{number} {unit}"
+
+
+@register.simple_tag
+def scores_dated():
+    """Return the date of the newest score on the site, for the footer."""
+    return Score.objects.aggregate(latest=Max("as_of"))["latest"]
+
+
+def _number(x):
+    if abs(x) >= SCIENTIFIC_FROM:
+        mantissa, exponent = _split(x)
+        return f"{mantissa:g} × 10{str(exponent).translate(SUPERSCRIPTS)}"
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{x:,.3g}" if abs(x) < 1 else f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def _range(low, high):
+    if abs(low) >= SCIENTIFIC_FROM and abs(high) >= SCIENTIFIC_FROM:
+        low_m, low_e = _split(low)
+        high_m, high_e = _split(high)
+        if low_e == high_e:
+            power = str(low_e).translate(SUPERSCRIPTS)
+            return f"{low_m:g}–{high_m:g} × 10{power}"
+    return f"{_number(low)}–{_number(high)}"
+
+
+def _split(x):
+    exponent = math.floor(math.log10(abs(x)))
+    return round(x / 10**exponent, 3), exponent

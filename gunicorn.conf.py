@@ -1,0 +1,31 @@
+"""Gunicorn settings for the tracker; port and sizes come from the environment."""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+
+# Threads serve the many small reads of a content site; one process per core
+# plus one keeps a core busy while another waits on the database.
+worker_class = "gthread"
+# process_cpu_count() (3.13+) counts only the CPUs this process may use.
+_cpus = getattr(os, "process_cpu_count", os.cpu_count)() or 1
+workers = int(os.environ.get("WEB_CONCURRENCY", _cpus + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+
+# Recycle workers now and then so a slow leak never grows large.
+max_requests = 1000
+max_requests_jitter = 100
+
+# Docker's /tmp may sit on disk; the heartbeat file belongs in memory.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# Trust X-Forwarded-* only from the proxy in front, when there is one.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,36 @@
+import datetime
+from pathlib import Path
+
+import pytest
+
+from layers.importer import import_document, parse_document
+
+CONTENT_DOCUMENT = (
+    Path(__file__).resolve().parent.parent / "content" / "ai-stack-tracker.md"
+)
+STACK_AS_OF = datetime.date(2026, 12, 2)
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    # The hashed static storage needs collectstatic first; pages don't.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+    # Many tests make a user; a slow password hash would cost a second each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def stack_document():
+    """The real content document, parsed once per test run."""
+    return parse_document(CONTENT_DOCUMENT.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def stack(db, stack_document):
+    """Import the real content document as of 2026-12-02; return the report."""
+    return import_document(stack_document, as_of=STACK_AS_OF)
