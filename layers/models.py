@@ -6,6 +6,8 @@ from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from .concurrency import VersionedModel
+
 
 class Side(models.TextChoices):
     US = "us", "US & Allies"
@@ -50,7 +52,7 @@ class LayerQuerySet(models.QuerySet):
         )
 
 
-class Layer(models.Model):
+class Layer(VersionedModel):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     position = models.PositiveSmallIntegerField(
@@ -98,7 +100,7 @@ class Layer(models.Model):
         return abs(self.us_score - self.china_score)
 
 
-class Section(models.Model):
+class Section(VersionedModel):
     """Explanatory text on a layer page.
 
     A branch section is a heading with an introduction; the sections after it
@@ -125,11 +127,17 @@ class Section(models.Model):
         return self.heading
 
 
-class Metric(models.Model):
+class Metric(VersionedModel):
     layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="metrics")
     position = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(max_length=200)
-    formula = models.TextField()
+    key = models.SlugField(
+        max_length=60,
+        blank=True,
+        help_text="Lets a module of the site find this metric, e.g. "
+        "'units-shipped' for the effective-compute module. Leave it as it is.",
+    )
+    formula = models.TextField(blank=True)
 
     history = HistoricalRecords()
 
@@ -138,7 +146,12 @@ class Metric(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["layer", "name"], name="unique_metric_name_per_layer"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["layer", "key"],
+                condition=~models.Q(key=""),
+                name="unique_metric_key_per_layer",
+            ),
         ]
 
     def __str__(self):
@@ -151,7 +164,7 @@ class Confidence(models.TextChoices):
     UNSOURCED = "unsourced", "Tracker's own estimate"
 
 
-class MetricValue(models.Model):
+class MetricValue(VersionedModel):
     """One side's figure for a metric, with its provenance.
 
     A single figure has low == high; a range keeps both ends. With neither,
@@ -205,7 +218,7 @@ class MetricValue(models.Model):
         return (self.low + (self.high if self.high is not None else self.low)) / 2
 
 
-class Score(models.Model):
+class Score(VersionedModel):
     """One side's score for one layer as of a date; the latest one is current."""
 
     layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="scores")
@@ -243,7 +256,7 @@ class Score(models.Model):
         return f"{self.layer} · {self.get_side_display()}: {self.value}"
 
 
-class Page(models.Model):
+class Page(VersionedModel):
     """Site-wide text edited in the admin, such as the State of the Stack."""
 
     STATE_OF_THE_STACK = "state-of-the-stack"

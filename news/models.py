@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from layers.concurrency import VersionedModel
 from layers.models import Layer
 
 
@@ -19,7 +20,7 @@ class DevelopmentQuerySet(models.QuerySet):
         return self.order_by("-published_at", "-pk")
 
 
-class Development(models.Model):
+class Development(VersionedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         LIVE = "live", "Publish at the set time"
