@@ -4,7 +4,7 @@
 #   PYTHON   interpreter for the virtualenv; found automatically (3.12 or newer)
 #   VENV     where the virtualenv lives
 #   HOST, PORT  where `make run` listens
-#   DEBUG    passed to the site by `make run` (True unless set)
+#   DEBUG    passed to the site by `make run` (False unless set: readers' view)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -65,7 +65,9 @@ $(STAMP): pyproject.toml
 	"$(BIN)/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch "$@"
 
-run: export DEBUG ?= True
+run: export DEBUG ?= False
+# Plain http on 127.0.0.1, so cookies must not demand HTTPS.
+run: export SECURE_COOKIES ?= False
 run: install
 	$(MANAGE) migrate --noinput
 	@status=0; $(MANAGE) shell --no-imports -v 0 -c "$(HAS_CONTENT)" || status=$$?; \

@@ -141,6 +141,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own console handler would print each line a second time.
+    "loggers": {"django": {"handlers": ["console"], "propagate": False}},
 }
 
 # The tracker's own settings.
