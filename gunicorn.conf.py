@@ -9,11 +9,14 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
 # process_cpu_count() (3.13+) counts only the CPUs this process may use.
 _cpus = getattr(os, "process_cpu_count", os.cpu_count)() or 1
-workers = int(os.environ.get("WEB_CONCURRENCY", _cpus + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# An empty variable (as Compose passes an unset one) means the default.
+workers = int(os.environ.get("WEB_CONCURRENCY") or _cpus + 1)
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 graceful_timeout = 30
+# gthread parks idle keep-alive connections in the worker's poller rather
+# than in a thread, so slow or idle clients cannot tie up the threads.
 keepalive = 5
 
 # Recycle workers now and then so a slow leak never grows large.
@@ -24,6 +27,11 @@ max_requests_jitter = 100
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 accesslog = "-"
+# The default format, plus the client's address as the proxy reports it.
+access_log_format = (
+    '%(h)s %({x-forwarded-for}i)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s '
+    '"%(f)s" "%(a)s" %(M)sms'
+)
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 

@@ -6,9 +6,14 @@ written. The write then runs in one transaction. Rows that already exist are
 found by their natural keys and never changed: the admin is where content
 lives once it has been imported, and a re-import must not undo an editor's
 work. What differs from the document is reported instead.
+
+The sourced figures (content/figures.md) load the same way, after the
+document: each table row becomes one side's MetricValue, on the document's
+metric of that name when there is one and on a new metric otherwise.
 """
 
 import calendar
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,7 +28,19 @@ from simple_history.utils import bulk_create_with_history
 
 from news.models import Development
 
-from .models import SCORE_MAX, Layer, Metric, Page, Score, Section, Side, leader_of
+from .compute import FACTORS
+from .models import (
+    SCORE_MAX,
+    Confidence,
+    Layer,
+    Metric,
+    MetricValue,
+    Page,
+    Score,
+    Section,
+    Side,
+    leader_of,
+)
 
 SCORE_RATIONALE = "Initial score from the tracker's launch assessment."
 SCORE_SOURCE = "The AI Stack Tracker content document"
@@ -45,6 +62,13 @@ LAYER_LINK = re.compile(r"\[[^\]]*\]\(/layer/([-\w]+)/?\)")
 DATELINE = re.compile(r"\*([^*|]+)\|([^*|]+)\*")
 AGE = re.compile(r"(\d{1,3}) +(day|week|month|year)s? +ago", re.IGNORECASE)
 RECENT = "recent"
+# Editorial notes that asked for a chart the site now draws (the charts app
+# and content/charts.md): they are done, so they are not kept.
+FULFILLED_NOTES = (
+    "Next: we can add a “critical path” diagram",
+    "Next: we can attach the fabrication podium",
+    "This layer is designed for maximum interactivity",
+)
 
 
 class ParseError(ValueError):
@@ -170,7 +194,8 @@ class LayerEntry:
 
     @property
     def internal_notes(self):
-        return "\n\n".join(self.notes)
+        kept = [note for note in self.notes if not note.startswith(FULFILLED_NOTES)]
+        return "\n\n".join(kept)
 
     def score(self, side):
         return self.us_score if side == Side.US else self.china_score
@@ -186,9 +211,11 @@ class StackDocument:
 
 @dataclass
 class ImportReport:
-    as_of: date
+    as_of: date | None
+    source: str = "the document"
     created: Counter = field(default_factory=Counter)
     left_alone: list[str] = field(default_factory=list)
+    not_loaded: list[str] = field(default_factory=list)
 
     def count_created(self, kind, number=1):
         if number:
@@ -208,9 +235,13 @@ class ImportReport:
             ]
             lines = [f"Created {_join(counts)}."]
         else:
-            lines = ["Created nothing: everything in the document already exists."]
+            lines = [f"Created nothing: everything in {self.source} already exists."]
         lines.extend(
             f"Left alone (changed in the admin): {item}" for item in self.left_alone
+        )
+        lines.extend(
+            f"Not loaded (a context figure, for neither side): {item}"
+            for item in self.not_loaded
         )
         return lines
 
@@ -221,6 +252,7 @@ _KINDS = {
     "layers": ("layer", "layers"),
     "scores": ("score", "scores"),
     "metrics": ("metric", "metrics"),
+    "metric values": ("metric value", "metric values"),
     "sections": ("section", "sections"),
     "developments": ("development", "developments"),
     "related links": ("related link", "related links"),
@@ -806,6 +838,322 @@ def import_document(document, as_of):
     nothing, if a new layer would clash with an existing one.
     """
     importer = _Importer(document, as_of)
+    with transaction.atomic():
+        importer.run()
+    return importer.report
+
+
+# Sourced figures
+
+FIGURE_COLUMNS = (
+    "metric",
+    "side",
+    "value",
+    "unit",
+    "year",
+    "source",
+    "confidence",
+    "note",
+)
+NO_ENTRY = {"", "—", "–", "-"}
+FIGURE_SIDES = {"us & allies": Side.US, "china": Side.CHINA}
+NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?"
+FIGURE_VALUE = re.compile(rf"({NUMBER})(?:\s*[–—]\s*({NUMBER}))?")
+QUALIFIED = re.compile(r"(.*?\S)\s*\(([^()]*)\)")
+YEAR = re.compile(r"\d{4}")
+TABLE_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?")
+# Some notes tell the site what to do ("show the range") rather than tell the
+# reader something; the site does it, so the instruction is dropped.
+DIRECTIVE = re.compile(r"(?:^|:\s*)(?:show|label as)\b.*$", re.IGNORECASE)
+# Metrics the figures name in two ways, by their normalised base names.
+SAME_METRIC = {"cowos-class capacity": "cowos capacity"}
+# Figures that feed a module of the site get the key the module looks for.
+FIGURE_KEYS = {factor.name: factor.key for factor in FACTORS}
+
+
+def _normal(name):
+    """Compare names regardless of case, spacing and the kind of hyphen."""
+    name = re.sub(r"[\u2010\u2011\u2012\u2013]", "-", name)
+    return " ".join(name.casefold().split())
+
+
+def _split_qualifier(name):
+    """Split "Mining share (rare earths)" into its name and qualifier."""
+    match = QUALIFIED.fullmatch(name)
+    return (match[1], match[2].strip()) if match else (name, "")
+
+
+def _metric_key(name):
+    """The key rows and metrics are grouped by: the normalised base name."""
+    base = _normal(_split_qualifier(name)[0])
+    return SAME_METRIC.get(base, base)
+
+
+@dataclass
+class FigureEntry:
+    line_number: int
+    layer: str
+    metric: str
+    side: Side | None  # None: a context figure, for neither side
+    low: float | None
+    high: float | None
+    text: str
+    unit: str
+    year: int | None
+    source: str
+    confidence: str
+    note: str
+
+    @property
+    def base_name(self):
+        return _split_qualifier(self.metric)[0]
+
+    @property
+    def qualifier(self):
+        return _split_qualifier(self.metric)[1]
+
+    @property
+    def label(self):
+        return f"{self.layer} · {self.metric}"
+
+    @property
+    def shown(self):
+        """The figure as the file writes it, e.g. "61–69%"."""
+        if self.low is None:
+            return self.text or "no figure"
+        value = (
+            f"{self.low:g}" if self.low == self.high else f"{self.low:g}–{self.high:g}"
+        )
+        if not self.unit:
+            return value
+        return f"{value}{self.unit}" if self.unit == "%" else f"{value} {self.unit}"
+
+    def note_for(self, metric_name):
+        """The note, led by the qualifier the metric's name leaves out."""
+        if not self.qualifier or _normal(metric_name) == _normal(self.metric):
+            return self.note
+        return "; ".join(part for part in (self.qualifier, self.note) if part)
+
+    def fields(self, metric_name):
+        return {
+            "low": self.low,
+            "high": self.high,
+            "text": self.text,
+            "unit": self.unit,
+            "year": self.year,
+            "source": self.source,
+            "confidence": self.confidence,
+            "note": self.note_for(metric_name),
+        }
+
+
+def _cells(line):
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _figure_value(cell, line_number, line):
+    """Read "3600000", "61–69" or "5 nm-class" into (low, high, text)."""
+    if cell in NO_ENTRY:
+        return None, None, ""
+    match = FIGURE_VALUE.fullmatch(cell)
+    if match is None:
+        _check_length(cell, 120, "a value", line_number, line)
+        return None, None, cell
+    low = float(match[1].replace(",", ""))
+    high = float(match[2].replace(",", "")) if match[2] else low
+    if not (math.isfinite(low) and math.isfinite(high)) or low > high:
+        raise ParseError(line_number, "a number, or a range from low to high", cell)
+    return low, high, ""
+
+
+def _parse_figure(cells, layer, line_number, line):
+    row = dict(zip(FIGURE_COLUMNS, cells, strict=True))
+    name = row["metric"]
+    if not name or name in NO_ENTRY:
+        raise ParseError(line_number, "a metric name in the first column", line)
+    _check_length(name, 200, "a metric name", line_number, line)
+    side_text = row["side"]
+    if side_text in NO_ENTRY:
+        side = None
+    elif side_text.casefold() in FIGURE_SIDES:
+        side = FIGURE_SIDES[side_text.casefold()]
+    else:
+        raise ParseError(line_number, "the side 'US & Allies', 'China' or '—'", line)
+    low, high, text = _figure_value(row["value"], line_number, line)
+    unit = "" if row["unit"] in NO_ENTRY else row["unit"]
+    _check_length(unit, 60, "a unit", line_number, line)
+    if row["year"] in NO_ENTRY:
+        year = None
+    elif YEAR.fullmatch(row["year"]):
+        year = int(row["year"])
+    else:
+        raise ParseError(line_number, "a year such as 2024, or '—'", line)
+    confidence = row["confidence"].casefold()
+    if confidence in NO_ENTRY:
+        confidence = Confidence.SOLID
+    elif confidence not in Confidence.values:
+        raise ParseError(
+            line_number, "the confidence 'solid', 'estimate' or 'unsourced'", line
+        )
+    note = "" if row["note"] in NO_ENTRY else DIRECTIVE.sub("", row["note"]).strip()
+    entry = FigureEntry(
+        line_number=line_number,
+        layer=layer,
+        metric=name,
+        side=side,
+        low=low,
+        high=high,
+        text=text,
+        unit=unit,
+        year=year,
+        source="" if row["source"] in NO_ENTRY else row["source"],
+        confidence=confidence,
+        note=note,
+    )
+    _check_length(entry.note_for(""), 255, "a note", line_number, line)
+    return entry
+
+
+def parse_figures(text):
+    """Read every table of the figures file; raise ParseError at a mistake.
+
+    Each '## Layer name' heading (anything in brackets after the name is
+    ignored) starts the tables of that layer. Text outside tables is prose
+    for people and skipped.
+    """
+    lines = _Lines(text)
+    figures, layer, table = [], None, None
+    seen = {}
+    while (line := lines.advance()) is not None:
+        number = lines.number - 1
+        heading = HEADING.fullmatch(line)
+        if heading and len(heading[1]) == 2:
+            layer, table = _split_qualifier(heading[2].strip())[0], None
+            continue
+        if not line.startswith("|"):
+            table = None
+            continue
+        if table is None:
+            if [c.casefold() for c in _cells(line)] != list(FIGURE_COLUMNS):
+                raise ParseError(
+                    number, f"a header '| {' | '.join(FIGURE_COLUMNS)} |'", line
+                )
+            if layer is None:
+                raise ParseError(
+                    number, "a '## Layer name' heading before the table", line
+                )
+            table = "header"
+            continue
+        if table == "header":
+            if not TABLE_RULE.fullmatch(line):
+                raise ParseError(number, "a '|---|---|' line under the header", line)
+            table = "rows"
+            continue
+        cells = _cells(line)
+        if len(cells) != len(FIGURE_COLUMNS):
+            raise ParseError(number, f"{len(FIGURE_COLUMNS)} cells in the row", line)
+        entry = _parse_figure(cells, layer, number, line)
+        if entry.side is not None:
+            key = (_normal(layer), _metric_key(entry.metric), entry.side)
+            if key in seen:
+                raise ParseError(
+                    number,
+                    f"one figure per metric and side (line {seen[key]} has one)",
+                    line,
+                )
+            seen[key] = number
+        figures.append(entry)
+    return figures
+
+
+class _FiguresImporter:
+    def __init__(self, figures):
+        self.figures = figures
+        self.report = ImportReport(as_of=None, source="the figures")
+
+    def run(self):
+        layers = {_normal(layer.name): layer for layer in Layer.objects.all()}
+        for entry in self.figures:
+            if _normal(entry.layer) not in layers:
+                raise ImportConflict(
+                    f"The figures name the layer '{entry.layer}' (line "
+                    f"{entry.line_number}), which is not in the database."
+                )
+        metrics = Metric.objects.filter(layer__in=layers.values()).order_by("pk")
+        index, positions = {}, Counter()
+        for metric in metrics:
+            by_name = index.setdefault(metric.layer_id, {})
+            by_name.setdefault(_normal(metric.name), metric)
+            by_name.setdefault(_metric_key(metric.name), metric)
+            if metric.key:
+                by_name.setdefault(f"key:{metric.key}", metric)
+            positions[metric.layer_id] = max(
+                positions[metric.layer_id], metric.position
+            )
+        values = {
+            (value.metric_id, value.side): value
+            for value in MetricValue.objects.filter(metric__in=metrics)
+        }
+        groups = {}
+        for entry in self.figures:
+            if entry.side is None:
+                self.report.not_loaded.append(f"{entry.label} ({entry.shown})")
+                continue
+            layer = layers[_normal(entry.layer)]
+            groups.setdefault((layer, _metric_key(entry.metric)), []).append(entry)
+        new_metrics, new_values = [], []
+        for (layer, key), entries in groups.items():
+            by_name = index.get(layer.pk, {})
+            # A metric a module uses is found by its key even if renamed.
+            module_key = FIGURE_KEYS.get(entries[0].metric, "")
+            metric = (
+                by_name.get(f"key:{module_key}")
+                or by_name.get(_normal(entries[0].metric))
+                or by_name.get(key)
+            )
+            if metric is None:
+                names = {entry.metric for entry in entries}
+                name = entries[0].metric if len(names) == 1 else entries[0].base_name
+                positions[layer.pk] += 1
+                metric = Metric(
+                    layer=layer,
+                    name=name,
+                    key=module_key,
+                    position=positions[layer.pk],
+                    formula="",
+                )
+                new_metrics.append(metric)
+            for entry in entries:
+                wanted = entry.fields(metric.name)
+                existing = values.get((metric.pk, entry.side)) if metric.pk else None
+                if existing is None:
+                    new_values.append((metric, entry, wanted))
+                else:
+                    differences = _differences(existing, wanted)
+                    if differences:
+                        fields = _join(differences)
+                        verb = "differs" if len(differences) == 1 else "differ"
+                        self.report.left_alone.append(
+                            f"Figure {entry.label} · {entry.side.label} "
+                            f"({fields} {verb} from the figures)"
+                        )
+        _bulk_create(Metric, new_metrics)
+        self.report.count_created("metrics", len(new_metrics))
+        objs = [
+            MetricValue(metric=metric, side=entry.side, **wanted)
+            for metric, entry, wanted in new_values
+        ]
+        _bulk_create(MetricValue, objs)
+        self.report.count_created("metric values", len(objs))
+
+
+def import_figures(figures):
+    """Write parsed figures in one transaction; leave existing values alone.
+
+    Run it after the document, whose layers and metrics the figures attach
+    to. Raise ImportConflict, writing nothing, if a layer is unknown.
+    """
+    importer = _FiguresImporter(figures)
     with transaction.atomic():
         importer.run()
     return importer.report

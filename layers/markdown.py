@@ -4,8 +4,11 @@ Everything an analyst or editor writes goes through ``render`` before it
 reaches a browser, so no typed text can run script for a reader.
 """
 
+import html
+
 import markdown as md
 import nh3
+from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 
 ALLOWED_TAGS = {
@@ -28,3 +31,12 @@ def render(text):
         link_rel="noopener noreferrer",
     )
     return mark_safe(cleaned)  # noqa: S308 - sanitized by nh3 just above
+
+
+def to_text(text):
+    """Return Markdown ``text`` as plain text, for a meta tag or a title.
+
+    The result is not marked safe: templates escape it like any other text,
+    so a quote typed in the Markdown cannot end an HTML attribute.
+    """
+    return html.unescape(strip_tags(render(text))).strip()

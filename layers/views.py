@@ -1,12 +1,18 @@
 from collections import Counter
 
+from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from news.models import Development
 
+from .history import score_changes, score_history
 from .models import EVEN, Layer, Metric, MetricValue, Page, Score, Section, Side
+
+CHANGES_PER_PAGE = 50
 
 
 @require_GET
@@ -42,10 +48,12 @@ def layer_detail(request, slug):
     context = {
         "layer": layer,
         "reasons": _reasons(layer.scores.all()),
+        "score_history": score_history(layer.scores.all(), timezone.localdate()),
         "metrics": [_with_figures(metric) for metric in layer.metrics.all()],
         "section_groups": _group_sections(layer.sections.all()),
         "developments": Development.objects.published()
         .filter(layer=layer)
+        .select_related("layer")
         .newest_first(),
         "stack": stack,
         "below": next((n for n in stack if n.position < layer.position), None),
@@ -54,6 +62,17 @@ def layer_detail(request, slug):
         ),
     }
     return render(request, "layers/layer_detail.html", context)
+
+
+@require_GET
+def changes(request):
+    """Every score change across the stack, newest first, a page at a time."""
+    paginator = Paginator(score_changes(), CHANGES_PER_PAGE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage as error:
+        raise Http404(str(error)) from error
+    return render(request, "layers/changes.html", {"page": page})
 
 
 def _tally(layers):

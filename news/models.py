@@ -25,6 +25,11 @@ class Development(VersionedModel):
         DRAFT = "draft", "Draft"
         LIVE = "live", "Publish at the set time"
 
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLISHED = "published", "Published"
+
     layer = models.ForeignKey(
         Layer, on_delete=models.CASCADE, related_name="developments"
     )
@@ -67,7 +72,7 @@ class Development(VersionedModel):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("layers:detail", args=[self.layer.slug]) + f"#{self.anchor}"
+        return reverse("news:detail", args=[self.layer.slug, self.slug])
 
     @property
     def anchor(self):
@@ -76,3 +81,12 @@ class Development(VersionedModel):
     @property
     def is_public(self):
         return self.status == self.Status.LIVE and self.published_at <= timezone.now()
+
+    @property
+    def state(self):
+        """Draft, scheduled (live from a future time) or published, as of now."""
+        if self.status != self.Status.LIVE:
+            return self.State.DRAFT
+        if self.published_at > timezone.now():
+            return self.State.SCHEDULED
+        return self.State.PUBLISHED

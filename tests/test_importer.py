@@ -333,13 +333,9 @@ class TestImport:
         assert Development.objects.filter(date_is_known=False).count() == 3
 
     def test_editorial_notes_go_to_internal_notes_only(self, stack):
-        equipment = Layer.objects.get(slug="semiconductor-equipment")
-        assert equipment.internal_notes.startswith(NOTES[0])
-        assert not equipment.internal_notes.startswith(">")
         noted = {layer.slug: layer.internal_notes for layer in Layer.objects.all()}
-        assert noted["fabrication"].startswith(NOTES[1])
         assert noted["ai-accelerators"].startswith(NOTES[2])
-        assert noted["testing-and-safety-science"].startswith(NOTES[3])
+        assert not noted["ai-accelerators"].startswith(">")
         assert noted["critical-minerals"] == ""
         reader_facing = [
             *Layer.objects.values_list("summary", "measure"),
@@ -352,6 +348,17 @@ class TestImport:
         for note in NOTES:
             assert note not in text
         assert not re.search(r"^>", text, re.MULTILINE)
+
+    def test_notes_asking_for_charts_the_site_draws_are_not_kept(self, stack):
+        """The critical path, the fabrication podium and the Testing layer's
+        planned visuals are charts now (content/charts.md)."""
+        noted = {layer.slug: layer.internal_notes for layer in Layer.objects.all()}
+        assert noted["semiconductor-equipment"] == ""
+        assert noted["fabrication"] == ""
+        assert noted["testing-and-safety-science"] == ""
+        text = "\n".join(noted.values())
+        for note in (NOTES[0], NOTES[1], NOTES[3]):
+            assert note not in text
 
     def test_related_layers_are_linked_both_ways(self, stack):
         def related(slug):
@@ -589,6 +596,12 @@ class TestCommand:
             f"Read 14 layers from {CONTENT_DOCUMENT}; ages count back from 2026-12-02.",
             "Created 1 page, 14 layers, 28 scores, 30 metrics, 67 sections, "
             "48 developments and 2 related links.",
+            f"Read 38 figures from {CONTENT_DOCUMENT.with_name('figures.md')}.",
+            "Created 16 metrics and 37 metric values.",
+            "Not loaded (a context figure, for neither side): Critical Minerals · "
+            "Average top-3 refiner share, six key minerals (86%)",
+            f"Read 10 charts from {CONTENT_DOCUMENT.with_name('charts.md')}.",
+            "Created 1 chart page and 10 charts.",
         ]
         assert Layer.objects.count() == 14
         assert Score.objects.filter(as_of=STACK_AS_OF).count() == 28

@@ -32,9 +32,9 @@ TAGLINE = (
 # Home: the summary page, the stack, the footer's data date.
 HOME_QUERIES = 3
 # Layer: the layer, its sections, metrics, metric values, related layers and
-# scores, the whole stack, the developments, the footer's data date.
-LAYER_QUERIES = 9
-DEVELOPMENT_TITLE = r'class="development__title"><a href="#[^"]+">([^<]+)<'
+# scores, the whole stack, the developments, its charts, the footer's data date.
+LAYER_QUERIES = 10
+DEVELOPMENT_TITLE = r'class="development__title"><a href="[^"]+">([^<]+)<'
 
 
 def page(client, url):
@@ -312,9 +312,12 @@ def test_layer_page_explains_the_current_scores(client):
 
     html = layer_page(client, layer)
 
-    assert "Grid <em>queues</em> are long." in html
-    assert "Vast spare capacity." in html
-    assert "Old reasoning." not in html
+    # The score history further down keeps the old reasoning on the record.
+    scorecard = html[position_of(html, 'id="score"') :]
+    scorecard = scorecard[: scorecard.index("</section>")]
+    assert "Grid <em>queues</em> are long." in scorecard
+    assert "Vast spare capacity." in scorecard
+    assert "Old reasoning." not in scorecard
 
 
 def test_layer_page_gives_a_shared_rationale_once(client):
@@ -455,13 +458,13 @@ def test_layer_page_lists_published_developments_newest_first(client):
     assert position_of(html, "Newer item</a>") < position_of(html, "Older item</a>")
 
 
-def test_layer_page_gives_each_development_an_anchor(client):
+def test_layer_page_gives_each_development_an_anchor_and_links_its_page(client):
     development = add_development(make_layer())
 
     html = layer_page(client, development.layer)
 
     assert f'<article id="{development.anchor}"' in html
-    assert f'href="#{development.anchor}"' in html
+    assert f'href="{development.get_absolute_url()}"' in html
 
 
 def test_layer_page_shows_a_developments_category_and_age_in_a_time_element(

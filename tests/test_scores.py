@@ -39,6 +39,7 @@ def score_form(value):
             "value": value,
             "as_of": "2026-12-02",
             "rationale": "Why.",
+            "source": "Where the evidence comes from.",
         }
     )
 

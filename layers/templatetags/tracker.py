@@ -22,6 +22,12 @@ def markdown_filter(text):
 
 
 @register.filter
+def markdown_text(text):
+    """Markdown as plain text that the template escapes, e.g. for a meta tag."""
+    return markdown.to_text(text)
+
+
+@register.filter
 def age(value, now=None):
     """Say how long ago ``value`` was in one unit: "today", "3 weeks ago"."""
     if value is None:

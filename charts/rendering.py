@@ -1,0 +1,1499 @@
+"""Draw a chart as SVG on the server, for two widths.
+
+Each chart is drawn twice: a wide drawing for the layer page's main column
+and a narrow one laid out for a phone; the stylesheet shows the one that
+fits. Text is measured with a rough table of character widths, enough to
+wrap labels and keep them apart. Colours come from the stylesheet through
+class names, so the drawings follow the light and dark themes and the page
+needs no inline style.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from .tables import LEVELS, NO_FIGURE, SCALE, SIDE_NAMES, Figure, Kind, series_side
+
+WIDE = 720
+NARROW = 340
+OWN_ESTIMATE = "tracker’s own estimate"
+
+
+@dataclass(frozen=True)
+class Style:
+    cls: str
+    size: float
+    bold: bool = False
+
+
+BODY = Style("chart__text", 13)
+SMALL = Style("chart__text chart__text--small", 11.5)
+STRONG = Style("chart__text chart__text--strong", 13, bold=True)
+TITLE = Style("chart__text chart__text--title", 14, bold=True)
+VALUE = Style("chart__value", 13, bold=True)
+BIG_VALUE = Style("chart__value chart__value--big", 16, bold=True)
+AXIS = Style("chart__axis", 11)
+MISSING_TEXT = Style("chart__text chart__text--missing", 12)
+RANK = Style("chart__rank", 20, bold=True)
+CARD_TAG = Style("chart__text chart__text--tag", 10.5, bold=True)
+LEGEND_TITLE = Style("chart__text chart__text--small chart__legend-title", 11.5, True)
+LEVEL = Style("chart__level-text", 10, bold=True)
+LABEL = Style("chart__text chart__text--small chart__text--label", 11.5, bold=True)
+
+# fmt: off
+# Advance widths in ems of DejaVu Sans, the widest sans-serif a reader's
+# system is likely to fall back to: a label measured with it fits elsewhere.
+_WIDTHS = dict(
+    zip(
+        "abcdefghijklmnopqrstuvwxyz",
+        (
+            0.613, 0.635, 0.55, 0.635, 0.615, 0.352, 0.635, 0.634, 0.278,
+            0.278, 0.579, 0.278, 0.974, 0.634, 0.612, 0.635, 0.635, 0.411,
+            0.521, 0.392, 0.634, 0.592, 0.818, 0.592, 0.592, 0.525,
+        ),
+        strict=True,
+    )
+)
+_WIDTHS.update(
+    zip(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        (
+            0.684, 0.686, 0.698, 0.77, 0.632, 0.575, 0.775, 0.752, 0.295,
+            0.295, 0.656, 0.557, 0.863, 0.748, 0.787, 0.603, 0.787, 0.695,
+            0.635, 0.611, 0.732, 0.684, 0.989, 0.685, 0.611, 0.685,
+        ),
+        strict=True,
+    )
+)
+_WIDTHS.update(dict.fromkeys("0123456789$£€¥", 0.636))
+_WIDTHS.update(
+    {
+        " ": 0.318, ".": 0.318, ",": 0.318, "’": 0.318, "'": 0.275,
+        ":": 0.337, ";": 0.337, "(": 0.39, ")": 0.39, "[": 0.39, "]": 0.39,
+        "-": 0.361, "–": 0.5, "—": 1.0, "·": 0.318, "/": 0.337, "%": 0.95,
+        "&": 0.779, '"': 0.4, "“": 0.5, "”": 0.5, "?": 0.531, "!": 0.4,
+        "→": 0.838, "<": 0.838, ">": 0.838, "=": 0.838, "+": 0.838,
+        "×": 0.838, "…": 1.0,
+    }
+)
+# fmt: on
+BOLD_FACTOR = 1.125
+
+
+def text_width(text, style):
+    width = sum(_WIDTHS.get(char, 0.62) for char in text)
+    return width * style.size * (BOLD_FACTOR if style.bold else 1.0)
+
+
+def wrap(text, width, style, max_lines=None):
+    """Break ``text`` into lines no wider than ``width``."""
+    lines, current = [], ""
+    for word in str(text).split():
+        candidate = f"{current} {word}" if current else word
+        if text_width(candidate, style) <= width or not current:
+            current = candidate
+        else:
+            lines.append(current)
+            current = word
+        while text_width(current, style) > width and len(current) > 1:
+            # A word longer than the line: break it.
+            cut = len(current) - 1
+            while cut > 1 and text_width(current[:cut] + "-", style) > width:
+                cut -= 1
+            lines.append(current[:cut] + "-")
+            current = current[cut:]
+    if current:
+        lines.append(current)
+    if max_lines and len(lines) > max_lines:
+        kept = lines[:max_lines]
+        kept[-1] = kept[-1].rstrip(".,;:") + "…"
+        return kept
+    return lines or [""]
+
+
+def line_height(style):
+    return round(style.size * 1.3, 1)
+
+
+def _n(value):
+    """A coordinate for an attribute: at most one decimal."""
+    value = round(float(value), 1)
+    return str(int(value)) if value == int(value) else f"{value:.1f}"
+
+
+def number(value):
+    """Write a figure the way the page does: 3,600,000; 0.14; 69."""
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
+    decimals = 1 if abs(value) >= 100 else 2
+    return f"{value:,.{decimals}f}".rstrip("0").rstrip(".")
+
+
+CURRENCIES = ("US$", "CN¥", "$", "£", "€", "¥")
+
+
+def with_unit(value, unit):
+    """69 and '%' make '69%'; 10 and 'US$ million' make 'US$10 million'."""
+    text = number(value)
+    unit = (unit or "").strip()
+    if not unit:
+        return text
+    if unit == "%":
+        return f"{text}%"
+    for currency in CURRENCIES:
+        if unit.startswith(currency):
+            rest = unit[len(currency) :].strip()
+            return f"{currency}{text}" + (f" {rest}" if rest else "")
+    return f"{text} {unit}"
+
+
+def nice_max(value):
+    """A round number at or above ``value`` for the end of an axis."""
+    if value <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * power >= value - 1e-9:
+            return step * power
+    return 10 * power
+
+
+def ticks(top, count=5):
+    """Evenly spaced round values from 0 to ``top``."""
+    raw = top / (count - 1)
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    step = next(
+        (s * power for s in (1, 2, 2.5, 5, 7, 10) if s * power >= raw - 1e-9),
+        10 * power,
+    )
+    values, value = [], 0.0
+    while value <= top + 1e-9:
+        values.append(round(value, 10))
+        value += step
+    return values
+
+
+class Canvas:
+    """Collects SVG elements; every text and attribute is escaped."""
+
+    def __init__(self, width, ident):
+        self.width = width
+        self.ident = ident
+        self.parts = []
+        self.uses_arrow = False
+
+    def _attrs(self, attrs):
+        out = []
+        for name, value in attrs.items():
+            if value is None or value == "":
+                continue
+            if isinstance(value, float | int) and not isinstance(value, bool):
+                value = _n(value)
+            out.append(f' {name.rstrip("_").replace("_", "-")}="{escape(value)}"')
+        return "".join(out)
+
+    def element(self, tag, cls="", **attrs):
+        self.parts.append(f"<{tag}{self._attrs({'class': cls, **attrs})}/>")
+
+    def rect(self, x, y, width, height, cls, rx=0):
+        self.element(
+            "rect", cls, x=x, y=y, width=max(width, 0), height=max(height, 0), rx=rx
+        )
+
+    def line(self, x1, y1, x2, y2, cls):
+        self.element("line", cls, x1=x1, y1=y1, x2=x2, y2=y2)
+
+    def path(self, d, cls, arrow=False):
+        marker = f"url(#{self.ident}-arrow)" if arrow else None
+        self.uses_arrow = self.uses_arrow or arrow
+        self.element("path", cls, d=d, marker_end=marker)
+
+    def circle(self, cx, cy, r, cls):
+        self.element("circle", cls, cx=cx, cy=cy, r=r)
+
+    def ellipse(self, cx, cy, rx, ry, cls):
+        self.element("ellipse", cls, cx=cx, cy=cy, rx=rx, ry=ry)
+
+    def polygon(self, points, cls):
+        text = " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
+        self.element("polygon", cls, points=text)
+
+    def text(self, x, y, spans, style=BODY, anchor="start", extra=""):
+        """One line of text; ``spans`` is a string or (text, Style) pairs."""
+        if isinstance(spans, str):
+            inner = escape(spans)
+        else:
+            inner = "".join(
+                f'<tspan class="{span_style.cls}">{escape(text)}</tspan>'
+                for text, span_style in spans
+            )
+        cls = f"{style.cls} {extra}".strip()
+        anchor = None if anchor == "start" else anchor
+        self.parts.append(
+            f"<text{self._attrs({'class': cls, 'x': x, 'y': y, 'text_anchor': anchor})}"
+            f">{inner}</text>"
+        )
+
+    def lines(self, x, y, lines, style=BODY, anchor="start", extra=""):
+        """Several lines from baseline ``y`` down; return the height used."""
+        step = line_height(style)
+        for index, text in enumerate(lines):
+            self.text(x, y + index * step, text, style, anchor, extra)
+        return step * len(lines)
+
+    def open(self, cls):
+        self.parts.append(f'<g class="{escape(cls)}">')
+
+    def close(self):
+        self.parts.append("</g>")
+
+    def svg(self, height, title, desc, cls):
+        height = math.ceil(height)
+        defs = ""
+        if self.uses_arrow:
+            defs = (
+                f'<defs><marker id="{self.ident}-arrow" viewBox="0 0 10 10" '
+                'refX="8" refY="5" markerWidth="7" markerHeight="7" '
+                'orient="auto-start-reverse"><path class="chart__arrowhead" '
+                'd="M0,0 L10,5 L0,10 z"/></marker></defs>'
+            )
+        head = (
+            f'<svg class="{escape(cls)}" viewBox="0 0 {self.width} {height}" '
+            f'width="{self.width}" height="{height}" role="img" '
+            f'aria-labelledby="{self.ident}-title {self.ident}-desc" '
+            'xmlns="http://www.w3.org/2000/svg">'
+            f'<title id="{self.ident}-title">{escape(title)}</title>'
+            f'<desc id="{self.ident}-desc">{escape(desc)}</desc>'
+        )
+        return mark_safe(head + defs + "".join(self.parts) + "</svg>")  # noqa: S308
+
+
+# Colours
+
+
+class Palette:
+    """Give each name a colour class that stays the same across a chart.
+
+    US & Allies names take shades of the allied blue, Chinese ones shades of
+    red, and the rest neutral tones.
+    """
+
+    SHADES = {"us": 4, "china": 2, "": 4}
+
+    def __init__(self):
+        self.assigned = {}
+        self.counts = {"us": 0, "china": 0, "": 0}
+
+    def __call__(self, name, side):
+        key = (name.casefold(), side)
+        if key not in self.assigned:
+            index = self.counts[side] % self.SHADES[side]
+            self.counts[side] += 1
+            family = side or "n"
+            self.assigned[key] = f"chart__fill--{family}" + (
+                f"-{index + 1}" if index or family == "n" else ""
+            )
+        return self.assigned[key]
+
+
+def side_fill(side):
+    return {"us": "chart__fill--us", "china": "chart__fill--china"}.get(
+        side, "chart__fill--n-1"
+    )
+
+
+# Legends
+
+
+@dataclass
+class Key:
+    label: str
+    cls: str
+    shape: str = "box"  # box, dashed, dot
+
+
+def draw_legend(canvas, keys, y, width, title=""):
+    """Lay out ``keys`` in rows from ``y``; return the height used."""
+    if not keys:
+        return 0
+    canvas.open("chart__legend")
+    x, row_y, height = 0.0, y, line_height(SMALL) + 6
+    if title:
+        canvas.text(0, row_y + 11, title, LEGEND_TITLE)
+        x = text_width(title, LEGEND_TITLE) + 10
+    for key in keys:
+        item_width = 18 + text_width(key.label, SMALL) + 16
+        if x > 0 and x + item_width > width:
+            x, row_y = 0.0, row_y + height
+        if key.shape == "dot":
+            canvas.circle(x + 6, row_y + 7, 5, key.cls)
+        elif key.shape == "line":
+            canvas.line(x, row_y + 7, x + 13, row_y + 7, key.cls)
+        elif key.shape == "dashed":
+            canvas.rect(x + 0.5, row_y + 1.5, 12, 11, f"{key.cls} chart__mark--own")
+        else:
+            canvas.rect(x, row_y + 1, 13, 12, key.cls, rx=2)
+        canvas.text(x + 18, row_y + 11, key.label, SMALL)
+        x += item_width
+    canvas.close()
+    return row_y - y + height + 8
+
+
+def side_keys(rows, extra_neutral="Other"):
+    sides = [row.side for row in rows]
+    keys = [
+        Key(SIDE_NAMES[side], side_fill(side))
+        for side in ("us", "china")
+        if side in sides
+    ]
+    if keys and "" in sides:
+        keys.append(Key(extra_neutral, side_fill("")))
+    return keys
+
+
+def own_key(rows):
+    if any(row.is_own_estimate for row in rows):
+        return [Key(f"Outlined: the {OWN_ESTIMATE}", "chart__fill--n-1", "dashed")]
+    return []
+
+
+# The drawing of each kind
+
+
+@dataclass
+class Drawing:
+    wide: str
+    narrow: str
+    desc: str
+    keys: list = field(default_factory=list)
+
+
+def figure_text(row, figure, unit):
+    """A figure as the chart writes it: the 'shown' words, or number and
+    unit; for a missing figure, the 'shown' words or the table's own."""
+    if figure is None or figure.is_missing:
+        if row.shown:
+            return row.shown
+        return figure.missing_label if figure is not None else NO_FIGURE
+    return row.shown or with_unit(figure.value, row.unit or unit)
+
+
+def _empty(canvas):
+    canvas.rect(0, 0, canvas.width, 72, "chart__empty", rx=4)
+    canvas.text(canvas.width / 2, 42, "No figures yet.", MISSING_TEXT, anchor="middle")
+    return 72
+
+
+def _axis(canvas, x0, x1, top, bottom, scale, label):
+    """Gridlines, tick labels and the axis label under a horizontal plot."""
+    canvas.open("chart__grid")
+    for value in ticks(scale):
+        x = x0 + (x1 - x0) * value / scale
+        canvas.line(x, top, x, bottom, "chart__gridline")
+        canvas.text(x, bottom + 14, number(value), AXIS, anchor="middle")
+    canvas.line(x0, bottom, x1, bottom, "chart__baseline")
+    canvas.close()
+    height = 20
+    if label:
+        if text_width(label, AXIS) <= x1 - x0:
+            canvas.text((x0 + x1) / 2, bottom + 32, label, AXIS, anchor="middle")
+            height += 16
+        else:
+            lines = wrap(label, canvas.width - x0, AXIS, 3)
+            height += canvas.lines(x0, bottom + 32, lines, AXIS) + 2
+    return height
+
+
+def _scale_note(canvas, x, y, label):
+    """Say under a chart without an axis what its bars measure."""
+    if not label:
+        return 0
+    lines = wrap(f"Bars drawn to scale: {label}", canvas.width - x, AXIS, 3)
+    return canvas.lines(x, y + 12, lines, AXIS) + 6
+
+
+def axis_label(chart, unit=None):
+    unit = chart.unit if unit is None else unit
+    if chart.measure and unit:
+        return f"{chart.measure} ({unit})"
+    return chart.measure or (f"In {unit}" if unit else "")
+
+
+def _scale(chart, values):
+    top = max([v for v in values if v is not None], default=0)
+    if chart.scale_max:
+        return max(chart.scale_max, top)
+    return nice_max(top)
+
+
+# Ranked bars and the podium
+
+
+def _ranks(rows):
+    numbered = sorted(
+        (row for row in rows if not row.value.is_missing),
+        key=lambda row: -row.value.value,
+    )
+    ranks, previous, rank = [], None, 0
+    for index, row in enumerate(numbered, start=1):
+        if row.value.value != previous:
+            rank, previous = index, row.value.value
+        ranks.append((rank, row))
+    return ranks
+
+
+PODIUM_HEIGHTS = {1: 74, 2: 52, 3: 36}
+
+
+def _podium(canvas, chart, ranks, x, y, width):
+    gap = 8
+    step_width = (width - 2 * gap) / 3
+    places = {
+        place: [row for rank, row in ranks if rank == place] for place in PODIUM_HEIGHTS
+    }
+    name_lines = {
+        place: wrap(" · ".join(r.label for r in rows), step_width - 4, STRONG, 3)
+        for place, rows in places.items()
+    }
+    label_height = (
+        max(len(lines) for lines in name_lines.values()) * line_height(STRONG)
+        + line_height(BIG_VALUE)
+        + 6
+    )
+    base = y + label_height + PODIUM_HEIGHTS[1]
+    for slot, place in enumerate((2, 1, 3)):
+        sx = x + slot * (step_width + gap)
+        height = PODIUM_HEIGHTS[place]
+        top = base - height
+        rows = places[place]
+        cx = sx + step_width / 2
+        if not rows:
+            canvas.rect(sx, top, step_width, height, "chart__step chart__step--empty")
+            canvas.text(cx, top + height / 2 + 6, "–", RANK, anchor="middle")
+            continue
+        sides = {row.side for row in rows}
+        fill = side_fill(sides.pop()) if len(sides) == 1 else side_fill("")
+        canvas.open("chart__grow-y")
+        canvas.rect(sx, top, step_width, height, f"chart__step {fill}")
+        canvas.close()
+        canvas.text(cx, top + height / 2 + 8, str(place), RANK, anchor="middle")
+        value_y = top - 8
+        canvas.text(
+            cx,
+            value_y,
+            figure_text(rows[0], rows[0].value, chart.unit),
+            BIG_VALUE,
+            anchor="middle",
+        )
+        lines = name_lines[place]
+        first = (
+            value_y - line_height(BIG_VALUE) - (len(lines) - 1) * line_height(STRONG)
+        )
+        canvas.lines(cx, first + 2, lines, STRONG, anchor="middle")
+    canvas.line(x, base, x + width, base, "chart__baseline")
+    return base - y + 14
+
+
+def _ranked_list(canvas, chart, rows, ranks, x, y, width, scale):
+    rank_of = {id(row): rank for rank, row in ranks}
+    ordered = [row for _, row in ranks] + [r for r in rows if r.value.is_missing]
+    label_width = min(150, width * 0.38)
+    value_width = 64
+    bar_x = x + 26 + label_width + 6
+    bar_width = max(width - (bar_x - x) - value_width, 20)
+    row_y = y
+    for row in ordered:
+        lines = wrap(row.label, label_width, BODY, 2)
+        height = max(24, len(lines) * line_height(BODY) + 8)
+        mid = row_y + height / 2
+        rank = rank_of.get(id(row))
+        canvas.text(x, mid + 4, str(rank) if rank else "–", STRONG)
+        canvas.lines(
+            x + 26, mid + 4 - (len(lines) - 1) * line_height(BODY) / 2, lines, BODY
+        )
+        if row.value.is_missing:
+            canvas.rect(bar_x, mid - 7, bar_width, 14, "chart__placeholder")
+            canvas.text(bar_x + 6, mid + 4, row.value.missing_label, MISSING_TEXT)
+        else:
+            length = bar_width * row.value.value / scale if scale else 0
+            own = " chart__mark--own" if row.is_own_estimate else ""
+            canvas.open("chart__grow-x")
+            canvas.rect(bar_x, mid - 7, length, 14, side_fill(row.side) + own, rx=1)
+            canvas.close()
+            canvas.text(
+                bar_x + length + 6,
+                mid + 4.5,
+                figure_text(row, row.value, chart.unit),
+                VALUE,
+            )
+        row_y += height
+    return row_y - y
+
+
+def _panel_layout(canvas, count, min_width=300):
+    """How many panels fit side by side, and how wide each is."""
+    gap = 32
+    across = max(1, min(count, int((canvas.width + gap) // (min_width + gap))))
+    width = (canvas.width - gap * (across - 1)) / across
+    return across, width, gap
+
+
+def draw_ranked(canvas, chart, data):
+    y = draw_legend(canvas, side_keys(data.rows) + own_key(data.rows), 0, canvas.width)
+    values = [row.value.value for row in data.rows]
+    scale = _scale(chart, values)
+    groups = data.groups
+    across, width, gap = _panel_layout(canvas, len(groups))
+    row_top, row_height = y, 0.0
+    for index, group in enumerate(groups):
+        column = index % across
+        if index and column == 0:
+            row_top += row_height + 28
+            row_height = 0.0
+        x = column * (width + gap)
+        rows = [row for row in data.rows if row.group == group]
+        ranks = _ranks(rows)
+        py = row_top
+        canvas.open("chart__panel")
+        if group:
+            canvas.text(x, py + 15, group, TITLE)
+            py += 30
+        if ranks:
+            py += _podium(canvas, chart, ranks, x, py, width)
+        py += 8
+        py += _ranked_list(canvas, chart, rows, ranks, x, py, width, scale)
+        canvas.close()
+        row_height = max(row_height, py - row_top)
+    y = row_top + row_height + 8
+    return y + _scale_note(canvas, 0, y, axis_label(chart))
+
+
+# The wafer stack
+
+
+def _spread(positions, spacing, low, high):
+    """Move label positions apart by ``spacing``, keeping their order."""
+    placed = []
+    if not positions:
+        return placed
+    for position in positions:
+        if placed and position < placed[-1] + spacing:
+            position = placed[-1] + spacing
+        placed.append(position)
+    overflow = placed[-1] - high if placed else 0
+    if overflow > 0:
+        placed = [p - overflow for p in placed]
+        for index in range(len(placed) - 2, -1, -1):
+            placed[index] = min(placed[index], placed[index + 1] - spacing)
+    return [max(p, low) for p in placed]
+
+
+def draw_stack(canvas, chart, data):
+    palette = Palette()
+    keys = []
+    for row in data.rows:
+        fill = palette(row.label, row.side)
+        if not any(key.label == row.label for key in keys):
+            keys.append(Key(row.label, fill))
+    keys.append(Key("Not broken down in the source", "chart__fill--none", "dashed"))
+    y = draw_legend(canvas, keys, 0, canvas.width)
+    groups = data.groups
+    across, width, gap = _panel_layout(canvas, len(groups), min_width=310)
+    stack_width, ry, full = 96, 11, 210
+    labels = {}
+    for row in data.rows:
+        labels.setdefault(row.label, row)
+    row_top, row_height = y + 4, 0.0
+    for index, group in enumerate(groups):
+        column = index % across
+        if index and column == 0:
+            row_top += row_height + 28
+            row_height = 0.0
+        x = column * (width + gap)
+        rows = [row for row in data.rows if row.group == group]
+        py = row_top
+        if group:
+            canvas.text(x, py + 15, group, TITLE)
+            py += 26
+        if chart.measure:
+            lines = wrap(f"Whole stack: {chart.measure.lower()}", width, SMALL, 2)
+            py += canvas.lines(x, py + 11, lines, SMALL) + 6
+        top = py + ry
+        bottom = top + full
+        cx = x + stack_width / 2
+        canvas.open("chart__wafers")
+        level = bottom
+        placed = []
+        shown = [row for row in rows if not row.value.is_missing and row.value.value]
+        for row in shown:
+            height = full * min(row.value.value, 100) / 100
+            upper = level - height
+            fill = palette(row.label, row.side)
+            canvas.ellipse(cx, level, stack_width / 2, ry, fill)
+            canvas.rect(x, upper, stack_width, height, fill)
+            for share in range(5, 100, 5):
+                line_y = bottom - full * share / 100
+                if upper + 2 < line_y < level - 2:
+                    canvas.path(
+                        f"M{_n(x)},{_n(line_y)} a{_n(stack_width / 2)},{ry} 0 0 0 "
+                        f"{_n(stack_width)},0",
+                        "chart__wafer-line",
+                    )
+            canvas.ellipse(cx, upper, stack_width / 2, ry, fill)
+            canvas.ellipse(cx, upper, stack_width / 2, ry, "chart__wafer-top")
+            placed.append((row, (upper + level) / 2))
+            level = upper
+        total = sum(row.value.value for row in shown)
+        rest = 100 - total
+        if rest > 0.5:
+            upper = bottom - full
+            canvas.path(
+                f"M{_n(x)},{_n(level)} V{_n(upper)} M{_n(x + stack_width)},"
+                f"{_n(upper)} V{_n(level)}",
+                "chart__fill--none",
+            )
+            canvas.ellipse(cx, upper, stack_width / 2, ry, "chart__fill--none")
+        canvas.close()
+        label_x = x + stack_width + 18
+        wanted = [mid for _, mid in placed]
+        if rest > 0.5:
+            wanted.append((bottom - full + level) / 2)
+        positions = _spread(sorted(wanted), 17, top - 4, bottom + 4)
+        # Labels run top to bottom; segments were placed bottom to top.
+        order = sorted(range(len(wanted)), key=lambda i: wanted[i])
+        for rank, position in zip(order, positions, strict=True):
+            target = wanted[rank]
+            canvas.path(
+                f"M{_n(x + stack_width + 2)},{_n(target)} L{_n(label_x - 4)},"
+                f"{_n(position - 4)}",
+                "chart__leader",
+            )
+            if rank < len(placed):
+                row = placed[rank][0]
+                spans = [
+                    (f"{row.label} ", STRONG),
+                    (figure_text(row, row.value, chart.unit), VALUE),
+                ]
+                canvas.text(label_x, position, spans, STRONG)
+            else:
+                canvas.text(
+                    label_x, position, f"Rest: {number(rest)}% not broken down", SMALL
+                )
+        zero = [row for row in rows if not row.value.is_missing and not row.value.value]
+        missing = [row for row in rows if row.value.is_missing]
+        missing += [
+            labels[name]
+            for name in labels
+            if not any(row.label == name for row in rows)
+        ]
+        notes_top = py = bottom + ry + 18
+        for row in zero:
+            spans = [
+                (f"{row.label} ", STRONG),
+                (figure_text(row, row.value, chart.unit), VALUE),
+            ]
+            canvas.text(x, py, spans, STRONG)
+            py += line_height(STRONG)
+        if missing:
+            names = ", ".join(row.label for row in missing)
+            lines = wrap(f"Not given: {names}", width, MISSING_TEXT, 3)
+            py += canvas.lines(x, py, lines, MISSING_TEXT)
+        row_height = max(row_height, max(py, notes_top) - row_top)
+    return row_top + row_height + 8
+
+
+# Grouped bars and tiers
+
+
+def _series_fills(series):
+    palette = Palette()
+    return {
+        column.key: palette(column.name, series_side(column.name)) for column in series
+    }
+
+
+def _series_keys(series, fills, rows):
+    keys = [Key(column.name, fills[column.key]) for column in series]
+    return keys + own_key(rows)
+
+
+def _bars_for_row(canvas, chart, row, series, fills, x0, width, y, scale, unit):
+    """One bar per series, stacked down from ``y``; return the height used."""
+    bar, gap = 14, 5
+    value_room = 150 if canvas.width >= 600 else 96
+    plot = max(width - value_room, 40)
+    for index, column in enumerate(series):
+        by = y + index * (bar + gap)
+        figure = row.values[column.key]
+        if figure.is_missing:
+            canvas.rect(x0, by, plot, bar, "chart__placeholder")
+            canvas.text(x0 + 6, by + 11, figure.missing_label, MISSING_TEXT)
+            continue
+        length = plot * figure.value / scale if scale else 0
+        own = " chart__mark--own" if row.is_own_estimate else ""
+        canvas.open("chart__grow-x")
+        canvas.rect(x0, by, length, bar, fills[column.key] + own, rx=1)
+        canvas.close()
+        text = figure_text(row, figure, unit)
+        if len(series) > 1 and row.shown:
+            text = with_unit(figure.value, row.unit or unit)
+        canvas.text(x0 + length + 6, by + 11.5, text, VALUE)
+    return len(series) * (bar + gap) - gap
+
+
+def draw_grouped(canvas, chart, data):
+    series = data.series
+    fills = _series_fills(series)
+    y = draw_legend(canvas, _series_keys(series, fills, data.rows), 0, canvas.width)
+    per_row = any(row.unit for row in data.rows)
+    wide = canvas.width >= 600
+    label_width = 230 if wide else canvas.width
+    x0 = label_width + 14 if wide else 0
+    plot_width = canvas.width - x0
+    bar_block = len(series) * 19 - 5
+    layout, cursor = [], y + 4
+    for row in data.rows:
+        unit = row.unit or chart.unit
+        label = f"{row.label} ({unit})" if per_row and unit else row.label
+        lines = wrap(label, label_width, STRONG, 4)
+        label_height = len(lines) * line_height(STRONG)
+        if row.is_own_estimate or row.year:
+            label_height += line_height(SMALL)
+        if wide:
+            height = max(label_height, bar_block)
+            bars_y = cursor
+        else:
+            height = label_height + 6 + bar_block
+            bars_y = cursor + label_height + 6
+        layout.append((row, lines, cursor, bars_y, unit))
+        cursor += height + 18
+    plot_bottom = cursor - 10
+    if not per_row:
+        scale = _scale(
+            chart, [f.value for row in data.rows for f in row.values.values()]
+        )
+        value_room = 150 if wide else 96
+        axis_height = _axis(
+            canvas,
+            x0,
+            x0 + max(plot_width - value_room, 40),
+            y,
+            plot_bottom,
+            scale,
+            axis_label(chart),
+        )
+    else:
+        axis_height = 0
+    for row, lines, top, bars_y, unit in layout:
+        used = canvas.lines(0, top + 12, lines, STRONG)
+        meta = []
+        if row.year:
+            meta.append(str(row.year))
+        if row.is_own_estimate:
+            meta.append(OWN_ESTIMATE)
+        if meta:
+            canvas.text(0, top + 12 + used, " · ".join(meta), SMALL)
+        if per_row:
+            values = [f.value for f in row.values.values()]
+            top_value = max([v for v in values if v is not None], default=0)
+            scale = nice_max(top_value) if top_value else 1
+        canvas.open("chart__group")
+        _bars_for_row(
+            canvas, chart, row, series, fills, x0, plot_width, bars_y, scale, unit
+        )
+        canvas.close()
+    return plot_bottom + axis_height + 6
+
+
+def draw_tiers(canvas, chart, data):
+    """A stepped pyramid, the first row its top, each tier's bars beside it.
+
+    Narrow, each band spans the width and its bars sit under it.
+    """
+    series = data.series
+    fills = _series_fills(series)
+    y = draw_legend(canvas, _series_keys(series, fills, data.rows), 0, canvas.width)
+    scale = _scale(chart, [f.value for row in data.rows for f in row.values.values()])
+    wide = canvas.width >= 600
+    left = 250 if wide else canvas.width
+    x0 = left + 16 if wide else 0
+    plot_width = canvas.width - x0
+    count = len(data.rows)
+    bar_block = len(series) * 19 - 5
+    cursor = y + 6
+    for index, row in enumerate(data.rows):
+        top_width = left * (0.45 + 0.55 * index / count)
+        bottom_width = left * (0.45 + 0.55 * (index + 1) / count)
+        lines = wrap(row.label, top_width - 16, STRONG, 4)
+        band = max(
+            56 if wide else 40, len(lines) * line_height(STRONG) + (20 if wide else 14)
+        )
+        if wide:
+            band = max(band, bar_block + 16)
+        cx = left / 2
+        canvas.polygon(
+            [
+                (cx - top_width / 2, cursor),
+                (cx + top_width / 2, cursor),
+                (cx + bottom_width / 2, cursor + band),
+                (cx - bottom_width / 2, cursor + band),
+            ],
+            f"chart__tier chart__tier--{index % 4 + 1}",
+        )
+        text_top = cursor + band / 2 - (len(lines) - 1) * line_height(STRONG) / 2 + 4
+        canvas.lines(
+            cx, text_top, lines, STRONG, anchor="middle", extra="chart__tier-text"
+        )
+        bars_y = cursor + (band - bar_block) / 2 if wide else cursor + band + 10
+        canvas.open("chart__group")
+        _bars_for_row(
+            canvas,
+            chart,
+            row,
+            series,
+            fills,
+            x0,
+            plot_width,
+            bars_y,
+            scale,
+            row.unit or chart.unit,
+        )
+        canvas.close()
+        cursor += band + 4 if wide else band + 10 + bar_block + 16
+    cursor += _scale_note(canvas, x0, cursor, axis_label(chart))
+    return cursor + 4
+
+
+# Range timeline
+
+
+def draw_ranges(canvas, chart, data):
+    """Each row a bar from its 'from' to its 'to' on one axis.
+
+    Wide, the figure follows the bar; narrow, it goes under the bar.
+    """
+    drawn = [row for row in data.rows if not row.low.is_missing]
+    keys = side_keys(drawn) + own_key(drawn)
+    y = draw_legend(canvas, keys, 0, canvas.width)
+    wide = canvas.width >= 600
+    label_width = 200 if wide else canvas.width
+    x0 = label_width + 14 if wide else 0
+    x1 = canvas.width - (170 if wide else 8)
+    scale = _scale(chart, [row.high.value for row in data.rows])
+    layout, cursor = [], y + 8
+    for row in data.rows:
+        lines = wrap(row.label, label_width, STRONG, 3)
+        label_height = len(lines) * line_height(STRONG)
+        if row.low.is_missing:
+            value_lines = wrap(
+                figure_text(row, row.low, chart.unit), x1 - x0 - 12, MISSING_TEXT, 3
+            )
+            bar_height = len(value_lines) * line_height(MISSING_TEXT) + 4
+        else:
+            value_lines = [figure_text(row, row.low, chart.unit)]
+            if not row.shown:
+                low = with_unit(row.low.value, row.unit or chart.unit)
+                high = with_unit(row.high.value, row.unit or chart.unit)
+                value_lines = [
+                    low if low == high else f"{number(row.low.value)}–{high}"
+                ]
+            if row.is_own_estimate:
+                value_lines.append(OWN_ESTIMATE)
+            bar_height = 16
+        if wide:
+            height = max(label_height, bar_height + 14, 30)
+            bar_y = cursor + (height - bar_height) / 2 - 2
+        else:
+            below = 0 if row.low.is_missing else 4 + 14 * len(value_lines)
+            height = label_height + 6 + bar_height + below
+            bar_y = cursor + label_height + 6
+        layout.append((row, lines, cursor, bar_y, bar_height, value_lines))
+        cursor += height + 14
+    bottom = cursor - 6
+    axis_height = _axis(canvas, x0, x1, y, bottom, scale, axis_label(chart))
+    for row, lines, top, bar_y, bar_height, value_lines in layout:
+        canvas.lines(0, top + 12, lines, STRONG)
+        if row.low.is_missing:
+            canvas.rect(x0, bar_y, x1 - x0, bar_height, "chart__placeholder")
+            canvas.lines(x0 + 6, bar_y + 13, value_lines, MISSING_TEXT)
+            continue
+        start = x0 + (x1 - x0) * row.low.value / scale
+        end = x0 + (x1 - x0) * row.high.value / scale
+        own = " chart__mark--own" if row.is_own_estimate else ""
+        fill = side_fill(row.side) + own
+        canvas.open("chart__grow-x")
+        if end - start < 3:
+            canvas.rect(start, bar_y, 3, 16, fill)
+            end = start + 3
+        else:
+            canvas.rect(start, bar_y, end - start, 16, fill, rx=8)
+        canvas.close()
+        if wide:
+            x, first = end + 8, bar_y + 12
+        else:
+            widest = max(text_width(text, VALUE) for text in value_lines)
+            x, first = max(0, min(start, canvas.width - widest)), bar_y + 32
+        canvas.text(x, first, value_lines[0], VALUE)
+        if len(value_lines) > 1:
+            canvas.text(x, first + 14, value_lines[1], SMALL)
+    return bottom + axis_height + 6
+
+
+# Heatmap
+
+
+def _heat_level(value, top):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return SCALE.index(value)
+    if value <= 0 or not top:
+        return 0
+    return min(4, 1 + int(3.999 * value / top))
+
+
+def draw_heatmap(canvas, chart, data):
+    numbers = [
+        f.value
+        for row in data.rows
+        for f in row.values.values()
+        if isinstance(f, Figure) and f.value is not None
+    ]
+    words = any(isinstance(f, str) for row in data.rows for f in row.values.values())
+    top = max(numbers, default=0)
+    if words:
+        keys = [Key(word, f"chart__heat--{i}") for i, word in enumerate(SCALE)]
+    else:
+        unit = f" {chart.unit}" if chart.unit and chart.unit != "%" else chart.unit
+        keys = [Key(f"0{unit}", "chart__heat--0")]
+        if top:
+            keys.append(Key(f"up to {number(top)}{unit}", "chart__heat--4"))
+    keys.append(Key(NO_FIGURE, "chart__heat--missing", "dashed"))
+    y = draw_legend(canvas, keys, 0, canvas.width, title="Shading:")
+    y += 4
+    # Narrow, each row's label goes above its cells, which take the width.
+    wide = canvas.width >= 600
+    label_width = 210 if wide else 0
+    columns = data.series
+    cell_width = (canvas.width - label_width) / max(len(columns), 1)
+    header_lines = [wrap(column.name, cell_width - 8, STRONG, 5) for column in columns]
+    header_height = max(
+        (len(lines) for lines in header_lines), default=1
+    ) * line_height(STRONG)
+    for index, lines in enumerate(header_lines):
+        cx = label_width + cell_width * (index + 0.5)
+        start = y + header_height - (len(lines) - 1) * line_height(STRONG) - 4
+        canvas.lines(cx, start, lines, STRONG, anchor="middle")
+    cursor = y + header_height + 6
+    for row in data.rows:
+        if wide:
+            lines = wrap(row.label, label_width - 10, STRONG, 4)
+            height = max(44, len(lines) * line_height(STRONG) + 14)
+            middle = cursor + height / 2 - (len(lines) - 1) * line_height(STRONG) / 2
+            canvas.lines(0, middle + 4, lines, STRONG)
+        else:
+            lines = wrap(row.label, canvas.width, STRONG, 3)
+            cursor += canvas.lines(0, cursor + 18, lines, STRONG) + 6
+            height = 44
+        for index, column in enumerate(columns):
+            value = row.values[column.key]
+            x = label_width + cell_width * index
+            cx = x + cell_width / 2
+            if isinstance(value, Figure) and value.is_missing:
+                canvas.rect(
+                    x + 2,
+                    cursor + 2,
+                    cell_width - 4,
+                    height - 4,
+                    "chart__heat--missing",
+                    rx=3,
+                )
+                label_lines = wrap(value.missing_label, cell_width - 10, SMALL, 2)
+                start = (
+                    cursor
+                    + height / 2
+                    - (len(label_lines) - 1) * line_height(SMALL) / 2
+                    + 4
+                )
+                canvas.lines(cx, start, label_lines, SMALL, anchor="middle")
+                continue
+            raw = value if isinstance(value, str) else value.value
+            level = _heat_level(raw, top)
+            canvas.open("chart__cell")
+            canvas.rect(
+                x + 2,
+                cursor + 2,
+                cell_width - 4,
+                height - 4,
+                f"chart__heat--{level}",
+                rx=3,
+            )
+            canvas.close()
+            text = (
+                raw if isinstance(raw, str) else with_unit(raw, row.unit or chart.unit)
+            )
+            dark = " chart__value--on-dark" if level >= 3 else ""
+            canvas.text(
+                cx, cursor + height / 2 + 5, text, VALUE, anchor="middle", extra=dark
+            )
+        cursor += height
+    if any(row.is_own_estimate for row in data.rows):
+        canvas.text(0, cursor + 16, f"Shading is the {OWN_ESTIMATE}.", SMALL)
+        cursor += 20
+    return cursor + 6
+
+
+# Flow between nodes
+
+
+@dataclass
+class _Node:
+    row: object
+    layer: int = 0
+    order: float = 0.0
+    x: float = 0.0
+    y: float = 0.0
+    width: float = 0.0
+    height: float = 0.0
+    lines: list = field(default_factory=list)
+    band: int = 0
+    column: int = 0
+
+
+def _layers(rows):
+    """Place each node one column right of the furthest node flowing in."""
+    by_name = {row.label.casefold(): row for row in rows}
+    incoming = {row.label.casefold(): [] for row in rows}
+    for row in rows:
+        for target in row.targets:
+            incoming[target.casefold()].append(row)
+    depth = {}
+
+    def depth_of(row):
+        key = row.label.casefold()
+        if key not in depth:
+            parents = incoming[key]
+            depth[key] = 1 + max((depth_of(p) for p in parents), default=-1)
+        return depth[key]
+
+    for row in rows:
+        depth_of(row)
+    return {key: depth[key] for key in by_name}, incoming
+
+
+def _link_text(row, unit):
+    if row.value is None:
+        return ""
+    return figure_text(row, row.value, unit)
+
+
+def capfirst(text):
+    return text[:1].upper() + text[1:]
+
+
+def _labelled(name, value, width):
+    """Lines of "Name: value", the name in bold, as (spans, style) pairs."""
+    label = f"{capfirst(name)}: "
+    extra = text_width(label, LABEL) - text_width(label, SMALL)
+    lines = wrap(label + value, width - extra, SMALL)
+    first = lines[0]
+    spans = [(label.rstrip(), LABEL)]
+    if len(first) > len(label):
+        spans = [(label, LABEL), (first[len(label) :], SMALL)]
+    return [(spans, SMALL), *((line, SMALL) for line in lines[1:])]
+
+
+def _node_lines(row, width, links=()):
+    out = [(line, STRONG) for line in wrap(row.label, width, STRONG)]
+    for name, value in row.details:
+        out.extend(_labelled(name, value, width))
+    if row.note:
+        out.extend((line, SMALL) for line in wrap(capfirst(row.note), width, SMALL))
+    for target, text in links:
+        words = f"→ {target}" + (f": {text}" if text else "")
+        for line in wrap(words, width, BODY):
+            out.append((line, BODY))
+    return out
+
+
+BADGE_HEIGHT = 22
+
+
+def _node_height(node):
+    height = 14 + sum(line_height(style) for _, style in node.lines) + 6
+    return height + (BADGE_HEIGHT if node.row.level else 0)
+
+
+def _flow_legend(canvas, data):
+    rows = data.rows
+    y = 0
+    if data.level_column is not None and any(row.level for row in rows):
+        keys = [Key(level, f"chart__level--{level}") for level in LEVELS]
+        y += draw_legend(
+            canvas, keys, y, canvas.width, title=f"{capfirst(data.level_column.name)}:"
+        )
+    keys = [key for key in side_keys(rows) if key.label != "Other"]
+    if any(row.value is not None and row.value.is_missing for row in rows):
+        keys.append(
+            Key(
+                "Dashed link: no public figure",
+                "chart__link chart__link--unknown",
+                "line",
+            )
+        )
+    if keys:
+        y += draw_legend(canvas, keys, y, canvas.width)
+    return y
+
+
+def _draw_node(canvas, node, level_column):
+    row = node.row
+    canvas.open("chart__node")
+    level = f" chart__level--{row.level}" if row.level else ""
+    canvas.rect(node.x, node.y, node.width, node.height, f"chart__box{level}", rx=5)
+    if row.side:
+        canvas.rect(node.x, node.y, node.width, 4, side_fill(row.side), rx=2)
+    if row.level:
+        canvas.rect(
+            node.x,
+            node.y,
+            6,
+            node.height,
+            f"chart__level-bar chart__level--{row.level}",
+            rx=2,
+        )
+    cursor = node.y + 19
+    for text, style in node.lines:
+        canvas.text(node.x + 16, cursor, text, style)
+        cursor += line_height(style)
+    if row.level:
+        word = row.level.upper()
+        width = text_width(word, LEVEL) + 14
+        top = node.y + node.height - BADGE_HEIGHT - 4
+        canvas.rect(node.x + 16, top, width, 17, f"chart__level--{row.level}", rx=8)
+        canvas.text(
+            node.x + 23,
+            top + 12.5,
+            word,
+            LEVEL,
+            extra=f"chart__level-text--{row.level}",
+        )
+    canvas.close()
+
+
+def _link_label(canvas, row, unit, x, y, room, anchor="middle"):
+    """Write a link's figure at (x, y); a link with no figure is dashed."""
+    if row.value is None or row.value.is_missing:
+        return
+    lines = wrap(_link_text(row, unit), room, VALUE, 3)
+    width = max(text_width(line, VALUE) for line in lines) + 10
+    height = len(lines) * line_height(VALUE)
+    top = y - height / 2
+    left = x - width / 2 if anchor == "middle" else x - 5
+    canvas.rect(left, top - 2, width, height + 4, "chart__link-label", rx=3)
+    canvas.lines(x, top + 12, lines, VALUE, anchor=anchor)
+
+
+def _link_class(row, rows, unit):
+    units = {r.unit or unit for r in rows if r.value and not r.value.is_missing}
+    values = [r.value.value for r in rows if r.value and not r.value.is_missing]
+    top = max(values, default=0)
+    cls = "chart__link"
+    if row.value is not None and row.value.is_missing:
+        cls += " chart__link--unknown"
+    elif row.value is not None and len(units) == 1 and top:
+        cls += f" chart__link--w{1 + int(4.999 * row.value.value / top)}"
+    return cls
+
+
+def draw_flow(canvas, chart, data):
+    """Nodes in columns, each one right of the furthest node flowing into it.
+
+    Wide, the columns wrap into bands of at most three; narrow, the nodes
+    form one list, a link to the node just below drawn as an arrow and any
+    other written inside the box it leaves.
+    """
+    rows = data.rows
+    y = _flow_legend(canvas, data) + 6
+    depth, incoming = _layers(rows)
+    nodes = {}
+    for index, row in enumerate(rows):
+        nodes[row.label.casefold()] = _Node(
+            row, layer=depth[row.label.casefold()], order=index
+        )
+    by_layer = {}
+    for node in nodes.values():
+        by_layer.setdefault(node.layer, []).append(node)
+    # Order each column by where its inputs sit, to keep links short.
+    for layer in sorted(by_layer):
+        for node in by_layer[layer]:
+            parents = [
+                nodes[p.label.casefold()] for p in incoming[node.row.label.casefold()]
+            ]
+            if parents:
+                node.order = sum(p.order for p in parents) / len(parents) + (
+                    node.order / 1000
+                )
+        by_layer[layer].sort(key=lambda n: n.order)
+        for rank, node in enumerate(by_layer[layer]):
+            node.order = rank
+    if canvas.width >= 600:
+        return _flow_wide(canvas, chart, data, nodes, by_layer, y)
+    return _flow_narrow(canvas, chart, data, nodes, by_layer, y)
+
+
+def _flow_wide(canvas, chart, data, nodes, by_layer, y):
+    columns = max(by_layer) + 1
+    bands = math.ceil(columns / 3)
+    per_band = math.ceil(columns / bands)
+    labelled = any(r.value is not None and not r.value.is_missing for r in data.rows)
+    hgap, vgap, band_gap = (120 if labelled else 56), 22, 60
+    node_width = (canvas.width - hgap * (per_band - 1)) / per_band
+    for node in nodes.values():
+        node.band, node.column = divmod(node.layer, per_band)
+        node.width = node_width
+        node.lines = _node_lines(node.row, node_width - 28)
+        node.height = _node_height(node)
+    band_top = y
+    for band in range(bands):
+        band_height = 0.0
+        for column in range(per_band):
+            stack = by_layer.get(band * per_band + column, [])
+            total = sum(n.height for n in stack) + vgap * max(len(stack) - 1, 0)
+            band_height = max(band_height, total)
+        for column in range(per_band):
+            stack = by_layer.get(band * per_band + column, [])
+            total = sum(n.height for n in stack) + vgap * max(len(stack) - 1, 0)
+            cursor = band_top + (band_height - total) / 2
+            for node in stack:
+                node.x = column * (node_width + hgap)
+                node.y = cursor
+                cursor += node.height + vgap
+        band_top += band_height + band_gap
+    bottom = band_top - band_gap
+    canvas.open("chart__links")
+    labels = []
+    for row in data.rows:
+        source = nodes[row.label.casefold()]
+        for name in row.targets:
+            target = nodes[name.casefold()]
+            cls = _link_class(row, data.rows, chart.unit)
+            if target.band == source.band:
+                x1, y1 = source.x + source.width, source.y + source.height / 2
+                x2, y2 = target.x - 2, target.y + target.height / 2
+                mid = (x1 + x2) / 2
+                d = (
+                    f"M{_n(x1)},{_n(y1)} C{_n(mid)},{_n(y1)} {_n(mid)},{_n(y2)} "
+                    f"{_n(x2)},{_n(y2)}"
+                )
+                at = (mid, (y1 + y2) / 2 + 4)
+            else:
+                x1, y1 = source.x + source.width / 2, source.y + source.height
+                x2, y2 = target.x + target.width / 2, target.y - 2
+                turn = (y1 + y2) / 2
+                d = f"M{_n(x1)},{_n(y1)} V{_n(turn)} H{_n(x2)} V{_n(y2)}"
+                at = ((x1 + x2) / 2, turn + 4)
+            canvas.path(d, cls, arrow=True)
+            if row.value is not None:
+                labels.append((row, at))
+    canvas.close()
+    for node in nodes.values():
+        _draw_node(canvas, node, data.level_column)
+    # Labels last, over the boxes they may graze.
+    for row, (x, ly) in labels:
+        _link_label(canvas, row, chart.unit, x, ly, hgap - 12)
+    return bottom + 8
+
+
+def _flow_narrow(canvas, chart, data, nodes, by_layer, y):
+    ordered = [node for layer in sorted(by_layer) for node in by_layer[layer]]
+    following = {
+        id(node): ordered[index + 1] if index + 1 < len(ordered) else None
+        for index, node in enumerate(ordered)
+    }
+    gap, arrow_gap = 14, 34
+    cursor = y
+    arrows = []
+    for node in ordered:
+        row = node.row
+        below = following[id(node)]
+        links = []
+        for name in row.targets:
+            target = nodes[name.casefold()]
+            if target is below and len(row.targets) == 1:
+                arrows.append((node, target))
+            else:
+                links.append((target.row.label, _link_text(row, chart.unit)))
+        node.x, node.width = 0, canvas.width
+        node.lines = _node_lines(row, canvas.width - 28, links)
+        node.height = _node_height(node)
+        node.y = cursor
+        arrow_below = any(source is node for source, _ in arrows)
+        cursor += node.height + (arrow_gap if arrow_below else gap)
+    canvas.open("chart__links")
+    for source, target in arrows:
+        x = 34
+        canvas.path(
+            f"M{_n(x)},{_n(source.y + source.height)} V{_n(target.y - 2)}",
+            _link_class(source.row, data.rows, chart.unit),
+            arrow=True,
+        )
+    canvas.close()
+    for node in ordered:
+        _draw_node(canvas, node, data.level_column)
+    for source, target in arrows:
+        if source.row.value is not None:
+            mid = (source.y + source.height + target.y) / 2 + 4
+            _link_label(
+                canvas, source.row, chart.unit, 46, mid, canvas.width - 60, "start"
+            )
+    last = ordered[-1] if ordered else None
+    return (last.y + last.height if last else y) + 8
+
+
+# Bulletin list
+
+
+def draw_bulletin(canvas, chart, data):
+    keys = side_keys(data.rows)
+    y = draw_legend(canvas, keys, 0, canvas.width, title="Stripe:" if keys else "")
+
+    wide = canvas.width >= 600
+    across = 2 if wide else 1
+    gap = 16
+    width = (canvas.width - gap * (across - 1)) / across
+    inner = width - 28
+    cards = []
+    for row in data.rows:
+        parts = []
+        meta = " · ".join(
+            part
+            for part in (
+                row.tag,
+                row.date or (str(row.year) if row.year else ""),
+                SIDE_NAMES.get(row.side, ""),
+            )
+            if part
+        )
+        if meta:
+            parts.append(([meta.upper()], CARD_TAG))
+        parts.append((wrap(row.label, inner, STRONG), STRONG))
+        if row.text:
+            parts.append((wrap(row.text, inner, BODY), BODY))
+        if row.source:
+            parts.append((wrap(f"Source: {row.source}", inner, SMALL), SMALL))
+        height = 22 + sum(len(lines) * line_height(style) + 4 for lines, style in parts)
+        cards.append((row, parts, height))
+    cursor = y + 4
+    for start in range(0, len(cards), across):
+        line = cards[start : start + across]
+        height = max(card[2] for card in line)
+        for index, (row, parts, _) in enumerate(line):
+            x = index * (width + gap)
+            canvas.open("chart__card")
+            canvas.rect(x, cursor, width, height, "chart__card-box", rx=4)
+            canvas.rect(
+                x,
+                cursor,
+                width,
+                4,
+                side_fill(row.side),
+                rx=2,
+            )
+            text_y = cursor + 24
+            for lines, style in parts:
+                canvas.lines(x + 14, text_y, lines, style)
+                text_y += len(lines) * line_height(style) + 4
+            canvas.close()
+        cursor += height + gap
+    return cursor - gap + 4
+
+
+DRAW = {
+    Kind.RANKED: draw_ranked,
+    Kind.STACK: draw_stack,
+    Kind.GROUPED: draw_grouped,
+    Kind.RANGES: draw_ranges,
+    Kind.HEATMAP: draw_heatmap,
+    Kind.FLOW: draw_flow,
+    Kind.TIERS: draw_tiers,
+    Kind.BULLETIN: draw_bulletin,
+}
+
+
+# Words for screen readers
+
+
+def describe(chart, data):
+    """Say in sentences what the drawing shows."""
+    kind = Kind(data.kind)
+    if data.is_empty:
+        return f"{kind.label}: no figures yet."
+    parts = []
+    if data.kind in (Kind.RANKED, Kind.STACK):
+        for group in data.groups:
+            rows = [row for row in data.rows if row.group == group]
+            items = [
+                f"{rank}. {row.label} {figure_text(row, row.value, chart.unit)}"
+                for rank, row in _ranks(rows)
+            ]
+            items += [
+                f"{row.label}: {row.value.missing_label}"
+                for row in rows
+                if row.value.is_missing
+            ]
+            prefix = f"{group}: " if group else ""
+            parts.append(prefix + "; ".join(items) + ".")
+    elif data.kind in (Kind.GROUPED, Kind.TIERS, Kind.HEATMAP):
+        for row in data.rows:
+            items = []
+            for column in data.series:
+                value = row.values[column.key]
+                if isinstance(value, str):
+                    text = value
+                else:
+                    text = figure_text(row, value, row.unit or chart.unit)
+                items.append(f"{column.name} {text}")
+            parts.append(f"{row.label}: {', '.join(items)}.")
+    elif data.kind == Kind.RANGES:
+        for row in data.rows:
+            text = figure_text(row, row.low, chart.unit)
+            if not row.low.is_missing and not row.shown:
+                high = with_unit(row.high.value, row.unit or chart.unit)
+                text = f"{number(row.low.value)} to {high}"
+            own = f" ({OWN_ESTIMATE})" if row.is_own_estimate else ""
+            parts.append(f"{row.label}: {text}{own}.")
+    elif data.kind == Kind.FLOW:
+        for row in data.rows:
+            sentence = row.label
+            if row.level:
+                sentence += f" ({data.level_column.name}: {row.level})"
+            if row.targets:
+                sentence += " flows into " + " and ".join(row.targets)
+                if row.value is not None:
+                    sentence += f" ({figure_text(row, row.value, chart.unit)})"
+            parts.append(sentence + ".")
+    elif data.kind == Kind.BULLETIN:
+        parts = [f"{row.label}." for row in data.rows]
+    return f"{kind.label}. " + " ".join(parts)
+
+
+def draw(chart, data, ident):
+    """Return the chart's wide and narrow SVG and its description."""
+    desc = describe(chart, data)
+    out = {}
+    for name, width in (("wide", WIDE), ("narrow", NARROW)):
+        canvas = Canvas(width, f"{ident}-{name}")
+        if data.is_empty:
+            height = _empty(canvas)
+        else:
+            height = DRAW[Kind(data.kind)](canvas, chart, data)
+        out[name] = canvas.svg(
+            height,
+            chart.title,
+            desc,
+            f"chart__svg chart__svg--{name} chart__svg--{data.kind}",
+        )
+    return Drawing(out["wide"], out["narrow"], desc)
