@@ -38,7 +38,10 @@ PYTHON ?= $(shell \
 HAS_CONTENT := from layers.models import Layer; \
 	raise SystemExit(0 if Layer.objects.exists() else 3)
 
-.PHONY: help install run test lint fmt
+TOOLS := tests/vendor
+TOOLS_STAMP := $(TOOLS)/node_modules/.installed
+
+.PHONY: help install test-tools run test lint fmt
 
 help:
 	@echo "make run    serve the site with its content at http://$(HOST):$(PORT)/"
@@ -47,6 +50,14 @@ help:
 	@echo "make fmt    format the code and fix what the linter can"
 
 install: $(STAMP)
+
+# axe-core and the Nu HTML Checker, pinned by the lock file, for the tests
+# that check every kind of page.
+test-tools: $(TOOLS_STAMP)
+
+$(TOOLS_STAMP): $(TOOLS)/package.json $(TOOLS)/package-lock.json
+	npm ci --prefix $(TOOLS) --no-audit --no-fund --loglevel=error
+	@touch "$@"
 
 # Rebuild the virtualenv when it is missing or too old; reinstall when
 # pyproject.toml changes.
@@ -80,7 +91,7 @@ run: install
 	$(MANAGE) collectstatic --noinput -v 0
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-test: install lint
+test: install test-tools lint
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 	DEBUG=False $(MANAGE) collectstatic --noinput -v 0

@@ -3,7 +3,6 @@ from django.contrib import admin
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router, transaction
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -102,7 +101,17 @@ class ScoreForm(VersionedForm):
 
     class Meta:
         model = Score
-        fields = ("layer", "side", "value", "as_of", "rationale", "source")
+        fields = (
+            "layer",
+            "side",
+            "value",
+            "as_of",
+            "rationale",
+            "source",
+            "confidence",
+            "review_due",
+            "developments",
+        )
         error_messages = {"rationale": {"required": RATIONALE_REQUIRED}}
 
     def __init__(self, *args, **kwargs):
@@ -112,6 +121,12 @@ class ScoreForm(VersionedForm):
             self.fields["source"].error_messages["required"] = SOURCE_REQUIRED
         if self.instance._state.adding and "as_of" in self.fields:
             self.fields["as_of"].initial = timezone.localdate
+        if "confidence" in self.fields:
+            # Left out, the confidence stays as it is (medium for a new score).
+            self.fields["confidence"].required = False
+
+    def clean_confidence(self):
+        return self.cleaned_data.get("confidence") or self.instance.confidence
 
     def clean_source(self):
         source = self.cleaned_data.get("source", "").strip()
@@ -124,7 +139,15 @@ class ScoreRecordInline(admin.TabularInline):
     """Scores already given, read-only: a new assessment is a new score."""
 
     model = Score
-    fields = ("side", "value", "as_of", "rationale_text", "source")
+    fields = (
+        "side",
+        "value",
+        "as_of",
+        "rationale_text",
+        "source",
+        "confidence",
+        "review_due",
+    )
     readonly_fields = fields
     ordering = ("-as_of", "-pk")
     extra = 0
@@ -150,7 +173,17 @@ class NewScoreInline(VersionedInlineMixin, admin.TabularInline):
 
     model = Score
     form = ScoreForm
-    fields = ("side", "value", "as_of", "rationale", "source")
+    fields = (
+        "side",
+        "value",
+        "as_of",
+        "rationale",
+        "source",
+        "confidence",
+        "review_due",
+        "developments",
+    )
+    autocomplete_fields = ("developments",)
     extra = 0
     can_delete = False
     formfield_overrides = SMALL_TEXTAREA
@@ -175,6 +208,23 @@ class MetricInline(VersionedInlineMixin, admin.TabularInline):
     extra = 0
     show_change_link = True
     formfield_overrides = SMALL_TEXTAREA
+
+
+class ReviewOverdueFilter(admin.SimpleListFilter):
+    """Current scores whose review date has passed, or the rest."""
+
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return (("overdue", "Review overdue"), ("current", "Current scores"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "overdue":
+            return queryset.overdue_for_review(timezone.localdate())
+        if self.value() == "current":
+            return queryset.current()
+        return queryset
 
 
 class LeaderFilter(admin.SimpleListFilter):
@@ -324,9 +374,19 @@ class MetricAdmin(HistoryAdmin):
 @admin.register(Score)
 class ScoreAdmin(HistoryAdmin):
     form = ScoreForm
-    list_display = ("layer", "side", "value", "as_of", "source")
-    list_filter = ("side", "layer")
+    list_display = (
+        "layer",
+        "side",
+        "value",
+        "as_of",
+        "confidence",
+        "review_due",
+        "review_state",
+        "source",
+    )
+    list_filter = (ReviewOverdueFilter, "side", "layer", "confidence")
     list_select_related = ("layer",)
+    autocomplete_fields = ("developments",)
     search_fields = ("layer__name", "rationale", "source")
     date_hierarchy = "as_of"
     ordering = ("layer__position", "side", "-as_of", "-pk")
@@ -346,6 +406,18 @@ class ScoreAdmin(HistoryAdmin):
     def view_on_site(self, obj):
         return _layer_url(obj.layer, "score")
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_is_current()
+
+    @admin.display(description="Review")
+    def review_state(self, obj):
+        # Only a current score can be overdue: a newer one was its review.
+        if not getattr(obj, "is_current", False):
+            return "Replaced"
+        if obj.is_overdue_for_review(timezone.localdate()):
+            return "Overdue"
+        return "Current"
+
 
 @admin.register(Page)
 class PageAdmin(HistoryAdmin):
@@ -357,9 +429,8 @@ class PageAdmin(HistoryAdmin):
     readonly_fields = ("body_preview",)
 
     def view_on_site(self, obj):
-        if obj.slug == Page.STATE_OF_THE_STACK:
-            return reverse("layers:home") + "#summary"
-        return None
+        # None hides the link for a page readers cannot see.
+        return obj.get_absolute_url()
 
     @admin.display(description="As readers see it (saved version)")
     def body_preview(self, obj):

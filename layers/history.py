@@ -78,13 +78,14 @@ class History:
         return any(len(series.scores) > 1 for series in self.series)
 
 
-def score_history(scores, today):
+def score_history(scores, today, historical=False):
     """Chart and table rows for a layer's scores, or None if it has none.
 
     ``scores`` may come in any order; each gets ``previous_value``, the score
     its side had before it (None for the first). The chart runs from the
     first assessment to ``today``, so the last step shows how long the
-    current score has stood.
+    current score has stood. For a page of the past, ``today`` is the day
+    viewed and ``historical`` keeps the chart from calling it "Today".
     """
     scores = sorted(scores, key=lambda score: (score.as_of, score.pk))
     if not scores:
@@ -107,7 +108,7 @@ def score_history(scores, today):
             series.append(_draw(Series(side.value, side.label, own), x, end))
     _separate_labels(series)
 
-    end_is_today = end == today and end != scores[-1].as_of
+    end_is_today = not historical and end == today and end != scores[-1].as_of
     ticks = [{"x": "0%", "text": _day(start), "anchor": "start"}]
     if end != start:
         text = "Today" if end_is_today else _day(end)

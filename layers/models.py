@@ -1,8 +1,10 @@
+import datetime
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import OuterRef, Subquery
+from django.db.models import ExpressionWrapper, F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Lag
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -29,10 +31,11 @@ def leader_of(us, china):
     return Side.US.label if us > china else Side.CHINA.label
 
 
-def _latest_score(side, field="value", offset=0):
-    latest = Score.objects.filter(layer=OuterRef("pk"), side=side).order_by(
-        "-as_of", "-pk"
-    )
+def _latest_score(side, field="value", offset=0, as_of=None):
+    latest = Score.objects.filter(layer=OuterRef("pk"), side=side)
+    if as_of is not None:
+        latest = latest.filter(as_of__lte=as_of)
+    latest = latest.order_by("-as_of", "-pk")
     return Subquery(latest.values(field)[offset : offset + 1])
 
 
@@ -40,15 +43,19 @@ class LayerQuerySet(models.QuerySet):
     def in_stack_order(self):
         return self.order_by("position")
 
-    def with_current_scores(self):
-        """Annotate each layer with both sides' latest and previous scores."""
+    def with_current_scores(self, as_of=None):
+        """Annotate each layer with both sides' latest and previous scores.
+
+        With ``as_of`` (a date), "latest" means latest on or before that day:
+        the scores as they stood then (see layers/asof.py).
+        """
         return self.annotate(
-            us_score=_latest_score(Side.US),
-            china_score=_latest_score(Side.CHINA),
-            us_previous=_latest_score(Side.US, offset=1),
-            china_previous=_latest_score(Side.CHINA, offset=1),
-            us_as_of=_latest_score(Side.US, "as_of"),
-            china_as_of=_latest_score(Side.CHINA, "as_of"),
+            us_score=_latest_score(Side.US, as_of=as_of),
+            china_score=_latest_score(Side.CHINA, as_of=as_of),
+            us_previous=_latest_score(Side.US, offset=1, as_of=as_of),
+            china_previous=_latest_score(Side.CHINA, offset=1, as_of=as_of),
+            us_as_of=_latest_score(Side.US, "as_of", as_of=as_of),
+            china_as_of=_latest_score(Side.CHINA, "as_of", as_of=as_of),
         )
 
 
@@ -218,6 +225,82 @@ class MetricValue(VersionedModel):
         return (self.low + (self.high if self.high is not None else self.low)) / 2
 
 
+class ScoreConfidence(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+# A score is due for another look this long after its as-of date, unless the
+# analyst sets another date.
+REVIEW_PERIOD = datetime.timedelta(days=90)
+
+
+class ReviewDueField(models.DateField):
+    """A date that, left empty, becomes REVIEW_PERIOD after the row's as_of.
+
+    Filled in pre_save, so bulk_create() (the importer's path) fills it too.
+    """
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        as_of = model_instance._meta.get_field("as_of").to_python(model_instance.as_of)
+        if value is None and as_of is not None:
+            value = as_of + REVIEW_PERIOD
+            setattr(model_instance, self.attname, value)
+        return value
+
+
+def _current_pk(as_of=None):
+    """The pk of the current score for the outer score's layer and side."""
+    latest = Score.objects.filter(layer=OuterRef("layer"), side=OuterRef("side"))
+    if as_of is not None:
+        latest = latest.filter(as_of__lte=as_of)
+    return Subquery(latest.order_by("-as_of", "-pk").values("pk")[:1])
+
+
+class ScoreQuerySet(models.QuerySet):
+    def current(self, as_of=None):
+        """Each layer's latest score for each side, on or before ``as_of``."""
+        return self.filter(pk=_current_pk(as_of))
+
+    def with_is_current(self):
+        """Annotate ``is_current``: whether no later score replaced this one."""
+        return self.annotate(
+            is_current=ExpressionWrapper(
+                Q(pk=_current_pk()), output_field=models.BooleanField()
+            )
+        )
+
+    def overdue_for_review(self, today):
+        """Current scores whose review date is before ``today``."""
+        return self.current().filter(review_due__lt=today)
+
+    def with_previous_value(self, window=False):
+        """Annotate ``previous_value``: the score its side had just before.
+
+        A subquery by default, so it stays right however the queryset is
+        filtered. A window function (``window=True``) is much faster over a
+        long history, but is right only if no filter drops a score's
+        predecessors (a filter on the layer or an as_of upper bound is fine).
+        """
+        if window:
+            return self.annotate(
+                previous_value=Window(
+                    Lag("value"),
+                    partition_by=[F("layer_id"), F("side")],
+                    order_by=[F("as_of").asc(), F("pk").asc()],
+                )
+            )
+        earlier = Score.objects.filter(
+            Q(as_of__lt=OuterRef("as_of"))
+            | Q(as_of=OuterRef("as_of"), pk__lt=OuterRef("pk")),
+            layer=OuterRef("layer"),
+            side=OuterRef("side"),
+        ).order_by("-as_of", "-pk")
+        return self.annotate(previous_value=Subquery(earlier.values("value")[:1]))
+
+
 class Score(VersionedModel):
     """One side's score for one layer as of a date; the latest one is current."""
 
@@ -235,9 +318,29 @@ class Score(VersionedModel):
     as_of = models.DateField("as of")
     rationale = models.TextField(help_text="Why the score is what it is. Markdown.")
     source = models.TextField(blank=True, help_text="Where the evidence comes from.")
+    confidence = models.CharField(
+        max_length=6,
+        choices=ScoreConfidence.choices,
+        default=ScoreConfidence.MEDIUM,
+        help_text="How sure the tracker is of this score. Readers see it.",
+    )
+    review_due = ReviewDueField(
+        "review due",
+        blank=True,
+        help_text="When to look at this score again. Leave it empty for 90 days "
+        "after the as-of date.",
+    )
+    developments = models.ManyToManyField(
+        "news.Development",
+        blank=True,
+        related_name="scores",
+        help_text="The developments that moved this score. Readers see the "
+        "published ones beside it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
+    objects = ScoreQuerySet.as_manager()
 
     class Meta:
         ordering = ["layer", "side", "-as_of", "-pk"]
@@ -255,11 +358,20 @@ class Score(VersionedModel):
     def __str__(self):
         return f"{self.layer} · {self.get_side_display()}: {self.value}"
 
+    def is_overdue_for_review(self, today):
+        return self.review_due is not None and self.review_due < today
+
 
 class Page(VersionedModel):
     """Site-wide text edited in the admin, such as the State of the Stack."""
 
     STATE_OF_THE_STACK = "state-of-the-stack"
+    METHODOLOGY = "methodology"
+    # Where readers see each page; other pages are not shown on the site.
+    URLS = {
+        STATE_OF_THE_STACK: ("layers:home", "#summary"),
+        METHODOLOGY: ("methodology", ""),
+    }
 
     slug = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=200)
@@ -273,3 +385,9 @@ class Page(VersionedModel):
 
     def __str__(self):
         return self.title
+
+    def get_absolute_url(self):
+        if self.slug not in self.URLS:
+            return None
+        url_name, fragment = self.URLS[self.slug]
+        return reverse(url_name) + fragment

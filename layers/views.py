@@ -4,11 +4,14 @@ from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from news.models import Development
+from tracker.security import embeddable
 
+from . import asof
+from .exports import linked_developments
 from .history import score_changes, score_history
 from .models import EVEN, Layer, Metric, MetricValue, Page, Score, Section, Side
 
@@ -17,21 +20,32 @@ CHANGES_PER_PAGE = 50
 
 @require_GET
 def home(request):
+    as_of, note = asof.for_page(request)
     # Top of the stack first: the page draws the stack as it is built.
-    stack = list(Layer.objects.with_current_scores().order_by("-position"))
+    stack = list(Layer.objects.with_current_scores(as_of=as_of).order_by("-position"))
+    scores_as_of = max(_score_dates(stack), default=None)
     context = {
-        "summary": Page.objects.filter(slug=Page.STATE_OF_THE_STACK).first(),
+        # The State of the Stack is written about today, so a past day omits it.
+        "summary": None
+        if as_of
+        else Page.objects.filter(slug=Page.STATE_OF_THE_STACK).first(),
         "stack": stack,
         "tally": _tally(stack),
-        "scores_as_of": max(_score_dates(stack), default=None),
+        "scores_as_of": scores_as_of,
+        # Only a past day with nothing scored costs this one more query.
+        "first_scored": asof.first_score_date()
+        if as_of and stack and scores_as_of is None
+        else None,
+        **asof.context(as_of, note),
     }
-    return render(request, "layers/home.html", context)
+    return asof.noindex(render(request, "layers/home.html", context), as_of)
 
 
 @require_GET
 def layer_detail(request, slug):
+    as_of, note = asof.for_page(request)
     layer = get_object_or_404(
-        Layer.objects.with_current_scores().prefetch_related(
+        Layer.objects.with_current_scores(as_of=as_of).prefetch_related(
             Prefetch("sections", queryset=Section.objects.order_by("position", "pk")),
             Prefetch(
                 "metrics",
@@ -40,18 +54,31 @@ def layer_detail(request, slug):
                 ),
             ),
             Prefetch("related", queryset=Layer.objects.in_stack_order()),
-            Prefetch("scores", queryset=Score.objects.order_by("-as_of", "-pk")),
+            Prefetch(
+                "scores",
+                queryset=Score.objects.order_by("-as_of", "-pk").prefetch_related(
+                    linked_developments(as_of)
+                ),
+            ),
         ),
         slug=slug,
     )
-    stack = list(Layer.objects.with_current_scores().order_by("-position"))
+    stack = list(Layer.objects.with_current_scores(as_of=as_of).order_by("-position"))
+    # Every score is fetched, so the first one dates an empty past page for free.
+    all_scores = list(layer.scores.all())
+    scores = [s for s in all_scores if as_of is None or s.as_of <= as_of]
     context = {
         "layer": layer,
-        "reasons": _reasons(layer.scores.all()),
-        "score_history": score_history(layer.scores.all(), timezone.localdate()),
+        "reasons": _reasons(scores),
+        "score_history": score_history(
+            scores, as_of or timezone.localdate(), historical=as_of is not None
+        ),
+        "first_scored": min((s.as_of for s in all_scores), default=None)
+        if as_of and not scores
+        else None,
         "metrics": [_with_figures(metric) for metric in layer.metrics.all()],
         "section_groups": _group_sections(layer.sections.all()),
-        "developments": Development.objects.published()
+        "developments": asof.developments_on(as_of)
         .filter(layer=layer)
         .select_related("layer")
         .newest_first(),
@@ -61,7 +88,25 @@ def layer_detail(request, slug):
             (n for n in reversed(stack) if n.position > layer.position), None
         ),
     }
-    return render(request, "layers/layer_detail.html", context)
+    context["embed_url"] = request.build_absolute_uri(
+        reverse("layers:embed", args=[layer.slug]) + asof.query_string(as_of)
+    )
+    context.update(asof.context(as_of, note))
+    return asof.noindex(render(request, "layers/layer_detail.html", context), as_of)
+
+
+@require_GET
+@embeddable
+def embed(request, slug):
+    """A compact comparison card for other sites to show in an iframe."""
+    as_of, _note = asof.for_page(request)
+    layer = get_object_or_404(Layer.objects.with_current_scores(as_of=as_of), slug=slug)
+    context = {
+        "layer": layer,
+        "scores_as_of": max(_score_dates([layer]), default=None),
+        **asof.context(as_of),
+    }
+    return asof.noindex(render(request, "layers/embed.html", context), as_of)
 
 
 @require_GET

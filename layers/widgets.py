@@ -14,16 +14,19 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django_htmx.http import replace_url
 
-from . import compute
+from . import asof, compute
 from .models import Layer, Metric, MetricValue
 
 
 @require_GET
 def comparison(request, slug):
-    layer = get_object_or_404(Layer.objects.with_current_scores(), slug=slug)
-    return _partial_or_page(
-        request, "layers/widgets/comparison.html", "comparison", {"layer": layer}
+    as_of, note = asof.for_page(request)
+    layer = get_object_or_404(Layer.objects.with_current_scores(as_of=as_of), slug=slug)
+    context = {"layer": layer, **asof.context(as_of, note)}
+    response = _partial_or_page(
+        request, "layers/widgets/comparison.html", "comparison", context
     )
+    return asof.noindex(response, as_of)
 
 
 @require_GET
@@ -60,16 +63,19 @@ def effective_compute(request, slug):
 
 @require_GET
 def weakest_link(request):
-    stack = list(Layer.objects.with_current_scores().order_by("-position"))
-    context = {"weakest": compute.weakest_links(stack)}
-    return _partial_or_page(
+    as_of, note = asof.for_page(request)
+    stack = list(Layer.objects.with_current_scores(as_of=as_of).order_by("-position"))
+    context = {"weakest": compute.weakest_links(stack), **asof.context(as_of, note)}
+    response = _partial_or_page(
         request, "layers/widgets/weakest_link.html", "weakest", context
     )
+    return asof.noindex(response, as_of)
 
 
 @require_GET
 def weigh(request):
-    stack = list(Layer.objects.with_current_scores().order_by("-position"))
+    as_of, note = asof.for_page(request)
+    stack = list(Layer.objects.with_current_scores(as_of=as_of).order_by("-position"))
     weights = compute.read_weights(
         request.META.get("QUERY_STRING", ""), [layer.slug for layer in stack]
     )
@@ -78,16 +84,22 @@ def weigh(request):
         "weights": weights,
         "weighing": compute.weigh(stack, weights),
         "equal": compute.weigh(stack, equal),
-        "query": weights.query(),
+        # The link to share: the day viewed, if not today, and changed weights.
+        "query": "&".join(q for q in (_as_of_pair(as_of), weights.query()) if q),
         "default_weight": compute.DEFAULT_WEIGHT,
         "max_weight": compute.MAX_WEIGHT,
+        **asof.context(as_of, note),
     }
     response = _partial_or_page(request, "layers/widgets/weigh.html", "update", context)
     if _wants_partial(request):
-        # The address bar shows the link to share: only the changed weights.
-        query = weights.query()
+        # The address bar shows the link to share.
+        query = context["query"]
         replace_url(response, f"{request.path}?{query}" if query else request.path)
-    return response
+    return asof.noindex(response, as_of)
+
+
+def _as_of_pair(as_of):
+    return asof.query_string(as_of).removeprefix("?")
 
 
 def _wants_partial(request):

@@ -68,11 +68,26 @@ class Development(VersionedModel):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = slugify(self.title, allow_unicode=True)[:200] or "item"
+            # A title of punctuation alone ("?!…") slugifies to nothing.
+            self.slug = self._free_slug(
+                slugify(self.title, allow_unicode=True)[:200] or "item"
+            )
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("news:detail", args=[self.layer.slug, self.slug])
+
+    def _free_slug(self, base):
+        """``base``, or ``base-2``, ``base-3``… if the layer already has it."""
+        taken = set(
+            Development.objects.filter(layer_id=self.layer_id, slug__startswith=base)
+            .exclude(pk=self.pk)
+            .values_list("slug", flat=True)
+        )
+        slug, number = base, 2
+        while slug in taken:
+            slug, number = f"{base}-{number}", number + 1
+        return slug
 
     @property
     def anchor(self):

@@ -20,6 +20,8 @@ register_converter(UnicodeSlugConverter, "unicode_slug")
 app_name = "news"
 
 urlpatterns = [
+    path("", views.development_list, name="list"),
+    path("<slug:layer_slug>/", views.layer_developments, name="layer"),
     path(
         "<slug:layer_slug>/<unicode_slug:slug>/",
         views.development_detail,

@@ -1,19 +1,120 @@
-from django.db.models import Q
+from urllib.parse import urlencode
+
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from layers.models import Layer
+from layers.models import Layer, Score
 
 from .models import Development
+
+DEVELOPMENTS_PER_PAGE = 20
+
+
+@require_GET
+def development_list(request):
+    """Public developments, newest first, filtered by layer and category.
+
+    Each filter is a query parameter, so every filtered page and every page
+    of it has an address of its own. An unknown layer or category, or a page
+    that does not exist, is a 404.
+    """
+    published = Development.objects.published()
+    layer = _chosen(request, "layer", Layer.objects.in_stack_order(), "slug")
+    categories = _categories(published.filter(layer=layer) if layer else published)
+    wanted_category = request.GET.get("category", "")
+    category = None
+    if wanted_category:
+        category = categories.get(wanted_category) or _categories(published).get(
+            wanted_category
+        )
+        if category is None:
+            raise Http404("No development has this category.")
+        # Keep the chosen category in the list even if this layer has none.
+        categories.setdefault(wanted_category, {**category, "count": 0})
+
+    found = published.select_related("layer").newest_first()
+    if layer:
+        found = found.filter(layer=layer)
+    if category:
+        found = found.filter(category__in=category["names"])
+    paginator = Paginator(found, DEVELOPMENTS_PER_PAGE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage as error:
+        raise Http404(str(error)) from error
+
+    filters = {
+        "layer": layer.slug if layer else "",
+        "category": wanted_category if category else "",
+    }
+    # Each filter's counts say what choosing it would list, the other kept.
+    in_category = (
+        published.filter(category__in=category["names"]) if category else published
+    )
+    layer_counts = dict(
+        in_category.order_by().values_list("layer").annotate(n=Count("pk"))
+    )
+    context = {
+        "page": page,
+        "layer": layer,
+        "category": category,
+        "layers": [
+            {
+                "layer": item,
+                "count": layer_counts.get(item.pk, 0),
+                "query": _query(filters, layer=item.slug),
+            }
+            for item in Layer.objects.in_stack_order()
+        ],
+        "categories": [
+            {**item, "query": _query(filters, category=slug)}
+            for slug, item in sorted(
+                categories.items(), key=lambda pair: pair[1]["name"].casefold()
+            )
+        ],
+        "all_layers_query": _query(filters, layer=""),
+        "all_categories_query": _query(filters, category=""),
+        "previous_query": page.has_previous()
+        and _query(filters, page=page.previous_page_number()),
+        "next_query": page.has_next() and _query(filters, page=page.next_page_number()),
+        "is_filtered": bool(layer or category),
+    }
+    return render(request, "news/development_list.html", context)
+
+
+@require_GET
+def layer_developments(request, layer_slug):
+    """/news/<layer>/ is the news list filtered by that layer."""
+    layer = get_object_or_404(Layer, slug=layer_slug)
+    return redirect(f"{reverse('news:list')}?{urlencode({'layer': layer.slug})}")
+
+
+def category_slug(name):
+    """The address form of a category: "Supply Chain" is "supply-chain"."""
+    return slugify(name, allow_unicode=True) or "other"
 
 
 @require_GET
 def development_detail(request, layer_slug, slug):
     """A development's own page; staff also see drafts and scheduled items."""
     development = get_object_or_404(
-        Development.objects.select_related("layer"), layer__slug=layer_slug, slug=slug
+        Development.objects.select_related("layer").prefetch_related(
+            Prefetch(
+                "scores",
+                queryset=Score.objects.with_previous_value()
+                .select_related("layer")
+                .order_by("as_of", "pk"),
+                to_attr="linked_scores",
+            )
+        ),
+        layer__slug=layer_slug,
+        slug=slug,
     )
     is_public = development.is_public
     if not is_public and not request.user.is_staff:
@@ -45,3 +146,39 @@ def _neighbour(published, development, older):
         return published.filter(before).order_by("-published_at", "-pk").first()
     after = Q(published_at__gt=when) | Q(published_at=when, pk__gt=pk)
     return published.filter(after).order_by("published_at", "pk").first()
+
+
+def _chosen(request, name, queryset, field):
+    """The object a filter parameter names, None if it is absent; else a 404."""
+    value = request.GET.get(name, "")
+    if not value:
+        return None
+    found = queryset.filter(**{field: value}).first()
+    if found is None:
+        raise Http404(f"No {name} matches {value!r}.")
+    return found
+
+
+def _categories(developments):
+    """Map each category's slug to its name, spellings and count.
+
+    Categories are typed by editors, so "Supply chain" and "Supply Chain"
+    share one slug and one filter.
+    """
+    found = {}
+    rows = developments.order_by().values_list("category").annotate(n=Count("pk"))
+    for name, count in rows:
+        slug = category_slug(name)
+        item = found.setdefault(slug, {"name": name, "names": [], "count": 0})
+        item["names"].append(name)
+        item["count"] += count
+    return found
+
+
+def _query(filters, page=None, **changes):
+    """The query string for the news list with ``changes`` made to it."""
+    params = {**filters, **changes}
+    if page and page > 1:
+        params["page"] = page
+    query = urlencode({key: value for key, value in params.items() if value})
+    return f"?{query}" if query else ""

@@ -22,6 +22,9 @@ def _test_settings(settings):
     }
     # Many tests make a user; a slow password hash would cost a second each.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The page cache outlives a test's rollback and adds a query to a page it
+    # stores; tests/test_caching.py turns it on where it is the subject.
+    settings.PAGE_CACHE_SECONDS = 0
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,9 @@ from tests.factories import add_development, add_scores, make_layer
 pytestmark = pytest.mark.django_db
 
 BANNER = "Not yet public"
-# The development and its layer, the layer's scores, the older and newer
-# developments, the footer's data date.
-DEVELOPMENT_QUERIES = 5
+# The development and its layer, the scores it moved, the layer's scores, the
+# older and newer developments, the footer's data date.
+DEVELOPMENT_QUERIES = 6
 
 
 def page(client, url):

@@ -32,8 +32,9 @@ TAGLINE = (
 # Home: the summary page, the stack, the footer's data date.
 HOME_QUERIES = 3
 # Layer: the layer, its sections, metrics, metric values, related layers and
-# scores, the whole stack, the developments, its charts, the footer's data date.
-LAYER_QUERIES = 10
+# scores, the developments behind the scores, the whole stack, the
+# developments, its charts, the footer's data date.
+LAYER_QUERIES = 11
 DEVELOPMENT_TITLE = r'class="development__title"><a href="[^"]+">([^<]+)<'
 
 

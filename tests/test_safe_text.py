@@ -280,10 +280,16 @@ FIELDS = {
         ["layer"],
         ["self", "self admin"],
     ),
-    "page body": (
-        lambda layer: Page.objects.get(),
+    "state of the stack": (
+        lambda layer: Page.objects.get(slug=Page.STATE_OF_THE_STACK),
         "body",
         [reverse_lazy("layers:home")],
+        ["self admin"],
+    ),
+    "methodology": (
+        lambda layer: Page.objects.get(slug=Page.METHODOLOGY),
+        "body",
+        [reverse_lazy("methodology")],
         ["self admin"],
     ),
 }

@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    # django-ninja's own templates and static files: the API docs page then
+    # loads Swagger UI from this site rather than a CDN the CSP refuses.
+    "ninja",
     "layers",
     "news",
     "charts",
@@ -43,6 +46,11 @@ MIDDLEWARE = [
     "tracker.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # 304 for a reader whose copy is current, then the shared page cache,
+    # which answers anonymous readers before any session or CSRF work
+    # (tracker/cache.py says why it sits here).
+    "django.middleware.http.ConditionalGetMiddleware",
+    "tracker.cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -90,10 +98,16 @@ if env.str("REDIS_URL", default=""):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env.str("REDIS_URL"),
+            # A Redis that stops answering costs a request one second at
+            # most; the page cache then leaves it alone for a while.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The longest an anonymous page is kept (tracker/cache.py); saves and
+# scheduled publish times end it sooner. 0 turns the page cache off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
 
 # django-axes first: it refuses a locked-out sign-in before any password check.
 AUTHENTICATION_BACKENDS = [
@@ -202,3 +216,6 @@ LOGGING = {
 
 # The tracker's own settings.
 SITE_NAME = "The AI Stack Tracker"
+# The public address, e.g. https://tracker.example.org, for canonical links
+# and share cards. Empty: each page uses the address it was requested at.
+SITE_URL = env.str("SITE_URL", default="")

@@ -44,7 +44,7 @@ class PageSitemap(Sitemap):
     """The pages that are not a layer or a development."""
 
     # URL names; a page that is not part of the site yet is left out.
-    names = ("layers:home", "layers:changes", "feeds:index", "methodology")
+    names = ("layers:home", "layers:changes", "news:list", "feeds:index", "methodology")
     changefreq = "daily"
 
     def items(self):
@@ -60,6 +60,13 @@ class PageSitemap(Sitemap):
             return _whole_seconds(_latest(Score.history.model, "history_date"))
         if name == "feeds:index":
             return _whole_seconds(_latest(Layer, "updated_at"))
+        if name == "news:list":
+            public = Development.objects.published()
+            return _whole_seconds(
+                public.aggregate(latest=Max("published_at"))["latest"]
+            )
+        if name == "methodology":
+            return _whole_seconds(_latest(Page, "updated_at", slug=Page.METHODOLOGY))
         return None
 
     def priority(self, name):

@@ -3,7 +3,8 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.generic import TemplateView
 
-from layers import search
+from layers import methodology, search, social
+from layers.api import api
 from news import feeds
 
 from .sitemaps import SITEMAPS
@@ -21,6 +22,10 @@ urlpatterns = [
     path("news/", include("news.urls")),
     path("feeds/", include((feed_patterns, "feeds"))),
     path("search/", search.results, name="search"),
+    path("data/", include("layers.downloads")),
+    path("api/v1/", api.urls),
+    path("methodology/", methodology.methodology, name="methodology"),
+    path("social.png", social.site_image, name="social-image"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path(
         "robots.txt",

@@ -1,5 +1,6 @@
 import math
 from datetime import timedelta
+from urllib.parse import unquote_plus
 
 from django import template
 from django.db.models import Max
@@ -94,10 +95,38 @@ def figure(value):
     return f"{number} {unit}"
 
 
-@register.simple_tag
-def scores_dated():
-    """Return the date of the newest score on the site, for the footer."""
-    return Score.objects.aggregate(latest=Max("as_of"))["latest"]
+@register.simple_tag(takes_context=True)
+def scores_dated(context):
+    """Return the date of the newest score on the site, for the footer.
+
+    On a page of a past day (``as_of`` in the context), the newest score then.
+    """
+    scores = Score.objects.all()
+    if as_of := context.get("as_of"):
+        scores = scores.filter(as_of__lte=as_of)
+    return scores.aggregate(latest=Max("as_of"))["latest"]
+
+
+@register.filter
+def with_as_of(url, as_of):
+    """Add ``?as_of=`` to a link, so a reader of a past day stays on it."""
+    if not as_of:
+        return url
+    url, hash_, fragment = str(url).partition("#")
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}as_of={as_of.isoformat()}{hash_}{fragment}"
+
+
+@register.filter
+def without_as_of(url):
+    """The same link on today's tracker: ``as_of`` dropped, the rest kept."""
+    path, _, query = str(url).partition("?")
+    kept = [pair for pair in query.split("&") if pair and not _is_as_of(pair)]
+    return f"{path}?{'&'.join(kept)}" if kept else path
+
+
+def _is_as_of(pair):
+    return unquote_plus(pair.partition("=")[0]) == "as_of"
 
 
 def _number(x):

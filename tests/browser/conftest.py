@@ -27,6 +27,15 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 900}
 
 
+def scroll_to_the_end(page):
+    """Scroll down the way a reader does, a screen at a time."""
+    while not page.evaluate(
+        "window.scrollY + window.innerHeight >= document.body.scrollHeight - 2"
+    ):
+        page.mouse.wheel(0, 600)
+        page.wait_for_timeout(60)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM):

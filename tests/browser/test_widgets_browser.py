@@ -7,17 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from layers.models import Layer
+from tests.browser.conftest import scroll_to_the_end
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def scroll_to_the_end(page):
-    """Scroll down the way a reader does, a screen at a time."""
-    while not page.evaluate(
-        "window.scrollY + window.innerHeight >= document.body.scrollHeight - 2"
-    ):
-        page.mouse.wheel(0, 600)
-        page.wait_for_timeout(60)
 
 
 def score(value):

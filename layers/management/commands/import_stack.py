@@ -14,6 +14,7 @@ from layers.importer import (
     parse_document,
     parse_figures,
 )
+from tracker import cache as page_cache
 
 FIGURES_NAME = "figures.md"
 CHARTS_NAME = "charts.md"
@@ -68,6 +69,8 @@ class Command(BaseCommand):
                 charts_report = import_charts(charts) if charts is not None else None
         except ImportConflict as error:
             raise CommandError(f"{error} Nothing was imported.") from error
+        # The importer writes in bulk, which sends no save signals.
+        page_cache.bump_generation()
         self.stdout.write(
             f"Read {len(document.layers)} layers from {path}; "
             f"ages count back from {as_of:%Y-%m-%d}."

@@ -1,0 +1,71 @@
+"""Every kind of page passes axe-core's checks, in light and in dark."""
+
+import pytest
+
+from news.models import Development
+from tests.browser.conftest import DESKTOP, scroll_to_the_end
+from tests.checkers import AXE, require
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+RUN_AXE = """
+() => axe.run(document, {resultTypes: ["violations"]}).then((results) =>
+  results.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+  }))
+)
+"""
+
+
+NOTHING_PENDING = "() => !document.querySelector('[class*=\"--pending\"]')"
+FINISH_ANIMATIONS = """
+() => Promise.all(
+  document.getAnimations()
+    .filter((a) => a.effect?.getComputedTiming().iterations !== Infinity)
+    .map((a) => a.finished.catch(() => null))
+)
+"""
+
+
+def page_paths():
+    development = Development.objects.published().select_related("layer").first()
+    return [
+        "/",
+        "/layer/ai-accelerators/",
+        "/layer/testing-and-safety-science/",
+        "/news/",
+        development.get_absolute_url(),
+        "/search/?q=chips",
+        "/methodology/",
+    ]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_kind_of_page_passes_axe(browser, site, scheme):
+    require(AXE.exists(), f"axe-core ({AXE})")
+    axe = AXE.read_text(encoding="utf-8")
+    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems = []
+    try:
+        for path in page_paths():
+            page.goto(site + path, wait_until="networkidle")
+            # Contrast is judged on what the reader sees once each widget has
+            # scrolled into view and filled in, not while it is still dimmed.
+            scroll_to_the_end(page)
+            page.wait_for_function(NOTHING_PENDING)
+            page.evaluate(FINISH_ANIMATIONS)
+            # Evaluated by the browser itself, so the page's CSP does not apply.
+            page.evaluate(axe)
+            problems += [
+                f"{path}: {v['id']} ({v['impact']}), {v['help']}: {v['nodes']}"
+                for v in page.evaluate(RUN_AXE)
+            ]
+    finally:
+        context.close()
+
+    assert problems == []
