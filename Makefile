@@ -41,12 +41,17 @@ HAS_CONTENT := from layers.models import Layer; \
 TOOLS := tests/vendor
 TOOLS_STAMP := $(TOOLS)/node_modules/.installed
 
-.PHONY: help install test-tools run test lint fmt
+# The benchmark drops and refills this database, and caches in this Redis.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/2
+
+.PHONY: help install test-tools run test lint fmt bench
 
 help:
 	@echo "make run    serve the site with its content at http://$(HOST):$(PORT)/"
 	@echo "make test   check formatting, lint, migrations and run the tests"
 	@echo "make lint   check formatting and lint only"
+	@echo "make bench  measure a large synthetic stack under gunicorn (PostgreSQL)"
 	@echo "make fmt    format the code and fix what the linter can"
 
 install: $(STAMP)
@@ -104,3 +109,12 @@ lint: install
 fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+bench: export DEBUG = False
+bench: install
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" -eq 0 ]; then apt-get install -y -qq wrk; \
+	  else sudo -n apt-get install -y -qq wrk; fi; }
+	$(MANAGE) collectstatic --noinput -v 0
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
+	  $(MANAGE) benchmark
