@@ -21,6 +21,12 @@ GRID_VALUES = tuple(range(0, int(SCORE_MAX) + 1, 2))
 # End labels of scores closer than this would overlap, so they move apart.
 LABEL_CLEARANCE = Decimal("0.9")
 LABEL_NUDGE = 8
+# The layer page's table lists this many assessments, newest first; the
+# rest are a link away, on the score changes page.
+TABLE_ROWS = 20
+# Above this many assessments per side, the chart draws the steps without a
+# dot on each one, which would merge into a thick line anyway.
+MAX_POINTS = 60
 # A year label this close (in percent) to either edge would run into the
 # first or last date.
 EDGE_MARGIN = 22
@@ -66,6 +72,7 @@ class Series:
 class History:
     series: list
     rows: list
+    count: int
     start: datetime.date
     end: datetime.date
     end_is_today: bool
@@ -76,6 +83,10 @@ class History:
     @property
     def has_changes(self):
         return any(len(series.scores) > 1 for series in self.series)
+
+    @property
+    def has_more(self):
+        return self.count > len(self.rows)
 
 
 def score_history(scores, today, historical=False):
@@ -122,7 +133,8 @@ def score_history(scores, today, historical=False):
 
     return History(
         series=series,
-        rows=sorted(scores, key=lambda score: (score.as_of, score.pk), reverse=True),
+        rows=scores[::-1][:TABLE_ROWS],
+        count=len(scores),
         start=start,
         end=end,
         end_is_today=end_is_today,
@@ -137,7 +149,8 @@ def _draw(series, x, end):
     scores = series.scores
     for score, following in zip(scores, scores[1:] + [None], strict=True):
         x1, y1 = x(score.as_of), _y(score.value)
-        series.points.append({"x": x1, "y": y1, "score": score})
+        if len(scores) <= MAX_POINTS:
+            series.points.append({"x": x1, "y": y1, "score": score})
         x2 = x(following.as_of if following else end)
         if x2 != x1:
             series.segments.append((x1, y1, x2, y1))

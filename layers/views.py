@@ -112,12 +112,20 @@ def embed(request, slug):
 @require_GET
 def changes(request):
     """Every score change across the stack, newest first, a page at a time."""
-    paginator = Paginator(score_changes(), CHANGES_PER_PAGE)
+    changes, layer = score_changes(), None
+    if request.GET.get("layer"):
+        layer = get_object_or_404(Layer, slug=request.GET["layer"])
+        # The layer is the window's partition, so earlier values stay right.
+        changes = changes.filter(layer=layer)
+    paginator = Paginator(changes, CHANGES_PER_PAGE)
     try:
         page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage as error:
         raise Http404(str(error)) from error
-    return render(request, "layers/changes.html", {"page": page})
+    query = f"layer={layer.slug}&" if layer else ""
+    return render(
+        request, "layers/changes.html", {"page": page, "layer": layer, "query": query}
+    )
 
 
 def _tally(layers):

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from layers.history import score_history
+from layers.history import TABLE_ROWS, score_history
 from layers.models import Score, Side
 from layers.views import CHANGES_PER_PAGE
 from tests.factories import add_score, add_scores, make_layer
@@ -428,3 +428,60 @@ def test_changes_and_history_carry_no_inline_style(client):
 
         assert "style=" not in html
         assert "<style" not in html
+
+
+def test_layer_page_tables_the_latest_assessments_and_links_to_the_rest(client):
+    layer = make_layer("Critical Minerals")
+    for n in range(TABLE_ROWS + 5):
+        add_score(layer, Side.US, "3.0", as_of=FIRST - datetime.timedelta(days=n))
+
+    html = history_of(page(client, layer.get_absolute_url()))
+
+    assert len(rows_of(html)) == TABLE_ROWS
+    assert rows_of(html)[0][0] == "2 Dec 2026"
+    assert f"The latest {TABLE_ROWS} of {TABLE_ROWS + 5} assessments" in html
+    assert (
+        f'href="/changes/?layer=critical-minerals">All {TABLE_ROWS + 5} '
+        "assessments of Critical Minerals</a>"
+    ) in html
+
+
+def test_layer_page_with_few_assessments_tables_them_all_without_a_link(client):
+    html = history_of(page(client, layer_with_history().get_absolute_url()))
+
+    assert len(rows_of(html)) == 5
+    assert "?layer=" not in html
+
+
+def test_changes_page_for_one_layer_lists_only_its_changes(client):
+    minerals = layer_with_history()
+    power = make_layer("Power")
+    add_scores(power, "5.0", "6.0")
+
+    html = page(client, "/changes/?layer=critical-minerals")
+
+    assert "Score changes: Critical Minerals</h1>" in html
+    assert {layer for layer, _side, _move in changes_of(html)} == {minerals.name}
+    assert [move for _layer, _side, move in changes_of(html)][:2] == [
+        "From 8.5 → to 8.0 down 0.5",
+        "From 3.0 → to 4.0 up 1.0",
+    ]
+
+
+def test_changes_page_for_one_layer_keeps_it_between_pages(client):
+    layer = make_layer("Critical Minerals")
+    for n in range(CHANGES_PER_PAGE + 1):
+        add_score(layer, Side.US, "3.0", as_of=FIRST - datetime.timedelta(days=n))
+
+    first = page(client, "/changes/?layer=critical-minerals")
+    second = page(client, "/changes/?layer=critical-minerals&page=2")
+
+    assert 'rel="next" href="?layer=critical-minerals&amp;page=2"' in first
+    assert 'rel="prev" href="/changes/?layer=critical-minerals"' in second
+    assert len(changes_of(second)) == 1
+
+
+def test_changes_page_for_an_unknown_layer_is_a_404(client):
+    response = client.get("/changes/?layer=no-such-layer")
+
+    assert response.status_code == 404

@@ -44,6 +44,7 @@ def addresses():
         "/weigh/?w-ai-accelerators=3",
         "/weakest-link/",
         "/changes/",
+        f"/changes/?layer={layer.slug}",
         "/news/",
         f"/news/?layer={layer.slug}",
         f"/news/?category={slugify(development.category)}",
