@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from tracker.security import SignInForm
+
 from .concurrency import VersionedAdminMixin, VersionedForm, VersionedInlineMixin
 from .markdown import render
 from .models import (
@@ -26,6 +28,7 @@ from .models import (
 admin.site.site_header = "The AI Stack Tracker"
 admin.site.site_title = "The AI Stack Tracker"
 admin.site.index_title = "Scores, layers and news"
+admin.site.login_form = SignInForm
 
 SOURCE_REQUIRED = "Give a source for the new score: where the evidence comes from."
 RATIONALE_REQUIRED = "Say why the score is what it is."

@@ -2,7 +2,7 @@
 
 from django import template
 from django.conf import settings
-from django.core.exceptions import DisallowedHost
+from django.core.exceptions import DisallowedHost, SuspiciousOperation
 from django.utils.encoding import escape_uri_path, iri_to_uri
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
@@ -41,10 +41,15 @@ def canonical_url(context):
     request = context.get("request")
     if request is None:
         return absolute_url(None, "/")
+    try:
+        query = request.GET
+    except SuspiciousOperation:
+        # The 400 page for a query string too long to read.
+        query = {}
     params = [
-        (name, request.GET[name])
+        (name, query[name])
         for name in CANONICAL_PARAMS
-        if request.GET.get(name) and not (name == "page" and request.GET[name] == "1")
+        if query.get(name) and not (name == "page" and query[name] == "1")
     ]
     path = escape_uri_path(request.path)
     if params:
