@@ -1,6 +1,7 @@
 from collections import Counter
 
 from django.core.paginator import InvalidPage, Paginator
+from django.core.validators import slug_re
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -113,8 +114,10 @@ def embed(request, slug):
 def changes(request):
     """Every score change across the stack, newest first, a page at a time."""
     changes, layer = score_changes(), None
-    if request.GET.get("layer"):
-        layer = get_object_or_404(Layer, slug=request.GET["layer"])
+    if wanted := request.GET.get("layer"):
+        if not slug_re.match(wanted):
+            raise Http404("No layer has this slug.")
+        layer = get_object_or_404(Layer, slug=wanted)
         # The layer is the window's partition, so earlier values stay right.
         changes = changes.filter(layer=layer)
     paginator = Paginator(changes, CHANGES_PER_PAGE)

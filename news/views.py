@@ -1,6 +1,7 @@
 from urllib.parse import urlencode
 
 from django.core.paginator import InvalidPage, Paginator
+from django.core.validators import slug_re
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -153,7 +154,9 @@ def _chosen(request, name, queryset, field):
     value = request.GET.get(name, "")
     if not value:
         return None
-    found = queryset.filter(**{field: value}).first()
+    # Anything but a slug (a NUL byte, say) cannot name one, and PostgreSQL
+    # would refuse to look it up.
+    found = queryset.filter(**{field: value}).first() if slug_re.match(value) else None
     if found is None:
         raise Http404(f"No {name} matches {value!r}.")
     return found

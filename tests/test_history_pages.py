@@ -485,3 +485,12 @@ def test_changes_page_for_an_unknown_layer_is_a_404(client):
     response = client.get("/changes/?layer=no-such-layer")
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("wanted", ["%00", "a%00b", "%ff", "no such layer"])
+def test_changes_page_for_a_layer_that_is_no_slug_is_a_404(client, wanted):
+    layer_with_history()
+
+    response = client.get(f"/changes/?layer={wanted}")
+
+    assert response.status_code == 404

@@ -598,8 +598,8 @@ class TestCommand:
             f"Read 14 layers from {CONTENT_DOCUMENT}; ages count back from 2026-12-02.",
             "Created 1 page, 14 layers, 28 scores, 30 metrics, 67 sections, "
             "48 developments and 2 related links.",
-            f"Read 38 figures from {CONTENT_DOCUMENT.with_name('figures.md')}.",
-            "Created 16 metrics and 37 metric values.",
+            f"Read 39 figures from {CONTENT_DOCUMENT.with_name('figures.md')}.",
+            "Created 16 metrics and 38 metric values.",
             "Not loaded (a context figure, for neither side): Critical Minerals · "
             "Average top-3 refiner share, six key minerals (86%)",
             f"Read 10 charts from {CONTENT_DOCUMENT.with_name('charts.md')}.",

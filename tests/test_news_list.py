@@ -157,8 +157,9 @@ def test_paging_keeps_the_filters(client, memory, talent):
     assert len(titles(second)) == 1
 
 
-def test_unknown_layer_is_a_404(client, memory):
-    assert client.get(f"{NEWS}?layer=no-such-layer").status_code == 404
+@pytest.mark.parametrize("wanted", ["no-such-layer", "%00", "mem%00ory", "%ff"])
+def test_unknown_layer_is_a_404(client, memory, wanted):
+    assert client.get(f"{NEWS}?layer={wanted}").status_code == 404
 
 
 def test_unknown_category_is_a_404(client, memory):

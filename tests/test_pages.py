@@ -355,6 +355,16 @@ def test_layer_page_shows_every_metric_with_its_formula(client):
     assert "Refined = Country / Global" in html
 
 
+def test_layer_page_leaves_out_the_formula_of_a_metric_without_one(client):
+    layer = make_layer()
+    add_metric(layer, "Gallium share", "")
+
+    html = layer_page(client, layer)
+
+    assert "Gallium share</h3>" in html
+    assert "metric__formula" not in html
+
+
 def test_layer_page_shows_a_figure_with_unit_year_and_source(client):
     metric = add_metric(make_layer(), "Refining share")
     add_value(

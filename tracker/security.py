@@ -1,5 +1,5 @@
-"""Security helpers: refusing NUL bytes, the client address behind a proxy,
-the sign-in form and lockout page, and framing for embedded pages."""
+"""Security helpers: the client address behind a proxy, the sign-in form and
+lockout page, and framing for pages meant to be embedded on other sites."""
 
 import ipaddress
 import math
@@ -8,29 +8,10 @@ from functools import wraps
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.exceptions import BadRequest
 from django.core.validators import MaxLengthValidator
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
-
-
-def refuse_nul_bytes(get_response):
-    """Answer 400 to a path or query parameter holding a NUL byte.
-
-    No address on the site has one, and PostgreSQL refuses a NUL in any
-    string, so a view that looked such a parameter up would fail.
-    """
-
-    def middleware(request):
-        if "\x00" in request.path or any(
-            "\x00" in name or any("\x00" in value for value in values)
-            for name, values in request.GET.lists()
-        ):
-            raise BadRequest("A NUL byte in the address.")
-        return get_response(request)
-
-    return middleware
 
 
 class SignInForm(AdminAuthenticationForm):

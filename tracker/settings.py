@@ -45,7 +45,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "tracker.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "tracker.security.refuse_nul_bytes",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # 304 for a reader whose copy is current, then the shared page cache,
     # which answers anonymous readers before any session or CSRF work
