@@ -32,6 +32,11 @@ admin.site.login_form = SignInForm
 
 SOURCE_REQUIRED = "Give a source for the new score: where the evidence comes from."
 RATIONALE_REQUIRED = "Say why the score is what it is."
+FUTURE_SCORE = (
+    "A score applies from today or an earlier day: readers see the newest "
+    "score at once. Enter it on the day it takes effect."
+)
+EARLY_REVIEW = "The review is due on or after the score's as-of date."
 
 
 class ScoreField(forms.DecimalField):
@@ -136,6 +141,21 @@ class ScoreForm(VersionedForm):
         if not source and self.instance._state.adding:
             raise ValidationError(SOURCE_REQUIRED, code="source_required")
         return source
+
+    def clean_as_of(self):
+        # Readers see the latest score at once, so a later date would
+        # publish an assessment before the day it describes.
+        as_of = self.cleaned_data.get("as_of")
+        if as_of and as_of > timezone.localdate():
+            raise ValidationError(FUTURE_SCORE, code="future_score")
+        return as_of
+
+    def clean(self):
+        cleaned = super().clean()
+        as_of, review_due = cleaned.get("as_of"), cleaned.get("review_due")
+        if as_of and review_due and review_due < as_of:
+            self.add_error("review_due", EARLY_REVIEW)
+        return cleaned
 
 
 class ScoreRecordInline(admin.TabularInline):

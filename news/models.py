@@ -34,7 +34,12 @@ class Development(VersionedModel):
         Layer, on_delete=models.CASCADE, related_name="developments"
     )
     title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=220, allow_unicode=True)
+    slug = models.SlugField(
+        max_length=220,
+        allow_unicode=True,
+        blank=True,
+        help_text="The item's address. Left empty, it is made from the title.",
+    )
     body = models.TextField(help_text="Markdown.")
     category = models.CharField(max_length=60)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.LIVE)

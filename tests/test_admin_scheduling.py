@@ -236,3 +236,14 @@ def test_list_names_the_zone_of_a_repeated_time(editor, layer):
 
     assert "Published · 1 Nov 2026, 01:30 EDT" in response.text
     assert "Published · 1 Nov 2026, 01:30 EST" in response.text
+
+
+def test_a_title_of_punctuation_alone_saves_with_a_made_up_address(editor, layer):
+    response = add_development(
+        editor, layer, "2026-12-01", "09:00", title=["!!!"], slug=[""]
+    )
+
+    assert response.status_code == 200
+    development = Development.objects.get(title="!!!")
+    assert development.slug == "item"
+    assert editor.get(development.get_absolute_url()).status_code == 200

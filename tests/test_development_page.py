@@ -84,6 +84,19 @@ def test_development_page_shows_title_layer_category_date_and_body(client):
     assert "<title>China restricts gallium exports · Critical Minerals" in html
 
 
+def test_times_in_the_markup_are_whole_seconds(client):
+    layer = make_layer("Critical Minerals", position=1)
+    development = add_development(
+        layer,
+        published_at=datetime.datetime(2026, 11, 18, 17, 0, 5, 20541, datetime.UTC),
+    )
+
+    for url in (development.get_absolute_url(), layer.get_absolute_url(), "/news/"):
+        html = page(client, url)
+        assert 'datetime="2026-11-18T12:00:05-05:00"' in html, url
+        assert "12:00:05.020541" not in html, url
+
+
 def test_development_page_shows_recent_when_the_date_is_unknown(client):
     development = add_development(make_layer(), date_is_known=False)
 

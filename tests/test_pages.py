@@ -487,7 +487,7 @@ def test_layer_page_shows_a_developments_category_and_age_in_a_time_element(
 
     published = timezone.localtime(development.published_at)
     assert '<span class="development__category">Trade</span>' in html
-    assert f'datetime="{published.isoformat()}"' in html
+    assert f'datetime="{published.replace(microsecond=0).isoformat()}"' in html
     assert f'title="{published.day} {published:%B %Y}">2 days ago' in html
 
 

@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 import pytest
 from django.template import engines
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 
 from layers.markdown import render, to_text
 from layers.models import Page, Score, Section, Side
@@ -382,7 +383,8 @@ def test_payloads_in_new_developments_and_scores_run_nowhere(admin_client, conte
         "layer": [str(content.pk)],
         "side": [Side.CHINA],
         "value": ["5.0"],
-        "as_of": ["2030-01-01"],
+        # Today: newer than the content's scores, so it shows as current.
+        "as_of": [timezone.localdate().isoformat()],
         "rationale": [text],
         "source": ["Test"],
     }
@@ -394,7 +396,7 @@ def test_payloads_in_new_developments_and_scores_run_nowhere(admin_client, conte
     # The same page with harmless text in the new items shows what is the
     # page's own.
     Development.objects.filter(slug="payloads").update(body="Harmless.")
-    Score.objects.filter(as_of="2030-01-01").update(rationale="Harmless.")
+    Score.objects.filter(as_of=timezone.localdate()).update(rationale="Harmless.")
     baseline = admin_client.get(content.get_absolute_url()).text
     assert "Probe0 " in response.text
     assert unsafe_markup(response.text, baseline) == []

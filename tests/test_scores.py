@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from layers.admin import ScoreForm
+from layers.admin import EARLY_REVIEW, FUTURE_SCORE, ScoreForm
 from layers.models import EVEN, SCORE_MESSAGE, Layer, Score, Side, leader_of
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def add_score(layer, side, value, as_of=DAY):
     )
 
 
-def score_form(value):
+def score_form(value, **fields):
     layer = make_layer()
     return ScoreForm(
         data={
@@ -40,8 +41,31 @@ def score_form(value):
             "as_of": "2026-12-02",
             "rationale": "Why.",
             "source": "Where the evidence comes from.",
+            **fields,
         }
     )
+
+
+def test_form_refuses_a_score_dated_after_today():
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+
+    form = score_form("5.0", as_of=tomorrow.isoformat())
+
+    assert not form.is_valid()
+    assert form.errors == {"as_of": [FUTURE_SCORE]}
+
+
+def test_form_accepts_a_score_dated_today():
+    form = score_form("5.0", as_of=timezone.localdate().isoformat())
+
+    assert form.is_valid(), form.errors
+
+
+def test_form_refuses_a_review_due_before_the_score_date():
+    form = score_form("5.0", as_of="2026-12-02", review_due="2026-11-15")
+
+    assert not form.is_valid()
+    assert form.errors == {"review_due": [EARLY_REVIEW]}
 
 
 @pytest.mark.parametrize("value", ["-0.1", "10.1", "4.05", "11", "100", "ten"])
