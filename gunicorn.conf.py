@@ -19,9 +19,11 @@ graceful_timeout = 30
 # than in a thread, so slow or idle clients cannot tie up the threads.
 keepalive = 5
 
-# Recycle workers now and then so a slow leak never grows large.
-max_requests = 1000
-max_requests_jitter = 100
+# Recycle workers now and then so a slow leak never grows large; rarely,
+# since a restarting worker drops its keep-alive connections and stalls the
+# requests queued on them (every few seconds at 1,000 under a spike).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 50_000)
+max_requests_jitter = max_requests // 10
 
 # Docker's /tmp may sit on disk; the heartbeat file belongs in memory.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None

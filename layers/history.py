@@ -67,6 +67,18 @@ class Series:
     def current(self):
         return self.scores[-1]
 
+    @property
+    def path(self):
+        """The step line as one SVG path, in a 100 × 100 box."""
+        commands, at = [], None
+        for x1, y1, x2, y2 in self.segments:
+            start, end = (_number(x1), _number(y1)), (_number(x2), _number(y2))
+            if start != at:
+                commands.append(f"M{start[0]} {start[1]}")
+            commands.append(f"L{end[0]} {end[1]}")
+            at = end
+        return "".join(commands)
+
 
 @dataclass
 class History:
@@ -175,6 +187,10 @@ def _day(day):
 
 def _y(value):
     return _percent((SCORE_MAX - Decimal(value)) / SCORE_MAX * 100)
+
+
+def _number(percent):
+    return percent.removesuffix("%")
 
 
 def _percent(share):

@@ -17,6 +17,8 @@ from .history import score_changes, score_history
 from .models import EVEN, Layer, Metric, MetricValue, Page, Score, Section, Side
 
 CHANGES_PER_PAGE = 50
+# A layer page lists its newest developments; the news list has the rest.
+LAYER_DEVELOPMENTS = 10
 
 
 @require_GET
@@ -79,16 +81,21 @@ def layer_detail(request, slug):
         else None,
         "metrics": [_with_figures(metric) for metric in layer.metrics.all()],
         "section_groups": _group_sections(layer.sections.all()),
-        "developments": asof.developments_on(as_of)
-        .filter(layer=layer)
-        .select_related("layer")
-        .newest_first(),
+        # One more than shown tells whether to link to the rest.
+        "developments": list(
+            asof.developments_on(as_of)
+            .filter(layer=layer)
+            .select_related("layer")
+            .newest_first()[: LAYER_DEVELOPMENTS + 1]
+        ),
         "stack": stack,
         "below": next((n for n in stack if n.position < layer.position), None),
         "above": next(
             (n for n in reversed(stack) if n.position > layer.position), None
         ),
     }
+    context["more_developments"] = len(context["developments"]) > LAYER_DEVELOPMENTS
+    context["developments"] = context["developments"][:LAYER_DEVELOPMENTS]
     context["embed_url"] = request.build_absolute_uri(
         reverse("layers:embed", args=[layer.slug]) + asof.query_string(as_of)
     )

@@ -203,6 +203,7 @@ def test_chart_steps_flat_until_the_next_assessment_then_rises():
         ("50%", "40%", "100%", "40%"),
     ]
     assert [(p["x"], p["y"]) for p in us.points] == [("0%", "80%"), ("50%", "40%")]
+    assert us.path == "M0 80L50 80L50 40L100 40"
 
 
 def test_chart_runs_to_today_and_says_so():

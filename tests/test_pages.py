@@ -478,6 +478,27 @@ def test_layer_page_gives_each_development_an_anchor_and_links_its_page(client):
     assert f'href="{development.get_absolute_url()}"' in html
 
 
+def test_layer_page_lists_the_newest_ten_developments_and_links_to_the_rest(client):
+    layer = make_layer("Memory")
+    for days_ago in range(1, 13):
+        add_development(layer, f"Item {days_ago:02d}", days_ago=days_ago)
+
+    html = layer_page(client, layer)
+
+    assert "Item 01</a>" in html
+    assert "Item 10</a>" in html
+    assert "Item 11</a>" not in html
+    assert '<a href="/news/?layer=memory">Every development on Memory</a>' in html
+
+
+def test_layer_page_with_ten_developments_has_no_link_to_more(client):
+    layer = make_layer("Memory")
+    for days_ago in range(1, 11):
+        add_development(layer, days_ago=days_ago)
+
+    assert "Every development on" not in layer_page(client, layer)
+
+
 def test_layer_page_shows_a_developments_category_and_age_in_a_time_element(
     client,
 ):

@@ -334,6 +334,31 @@ def _response_from(entry, request):
     return response
 
 
+class _LastSeen:
+    """The generation this process last read: a guess, checked on each use."""
+
+    generation = None
+
+
+def _look_up(request):
+    """Return the current generation, the page's key and its entry or None.
+
+    While the generation is the one this process saw last, which is nearly
+    always, one round trip reads both it and the entry filed under it.
+    """
+    cache = _cache()
+    guess = _LastSeen.generation
+    if guess is not None and not _health.bump_pending:
+        guessed_key = _key(request, guess)
+        found = _health.call(cache.get_many, [GENERATION_KEY, guessed_key])
+        if found.get(GENERATION_KEY) == guess:
+            return guess, guessed_key, found.get(guessed_key)
+    generation = current_generation()
+    _LastSeen.generation = generation
+    key = _key(request, generation)
+    return generation, key, _health.call(cache.get, key)
+
+
 class PageCacheMiddleware:
     """Serve and store anonymous pages; see the module's docstring.
 
@@ -353,9 +378,7 @@ class PageCacheMiddleware:
         generation = None
         if _seconds():
             try:
-                generation = current_generation()
-                key = _key(request, generation)
-                entry = _health.call(_cache().get, key)
+                generation, key, entry = _look_up(request)
             except _Unavailable:
                 generation = None
             else:
