@@ -196,16 +196,8 @@ class NewScoreInline(VersionedInlineMixin, admin.TabularInline):
 
     model = Score
     form = ScoreForm
-    fields = (
-        "side",
-        "value",
-        "as_of",
-        "rationale",
-        "source",
-        "confidence",
-        "review_due",
-        "developments",
-    )
+    # The layer is the one being edited.
+    fields = tuple(name for name in ScoreForm.Meta.fields if name != "layer")
     autocomplete_fields = ("developments",)
     extra = 0
     can_delete = False

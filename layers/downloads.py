@@ -6,19 +6,18 @@ layers/exports.py for what is in them.
 """
 
 import datetime
-import re
 
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import path, re_path
 from django.views.decorators.http import require_GET
 
 from . import exports
 from .models import Layer
+from .views import chosen_layer
 
 app_name = "data"
 
-SLUG = re.compile(r"[-\w]+")
 BAD_DATE = "as_of must be a date written YYYY-MM-DD, e.g. 2026-12-02."
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -66,12 +65,7 @@ def download_zip(request):
 
 def _options(request):
     """Read ``layer`` and ``as_of``: (Options, None), or (None, a 400 response)."""
-    layer = None
-    if slug := request.GET.get("layer"):
-        # A slug is letters, digits and hyphens; no database keeps a NUL.
-        if not SLUG.fullmatch(slug):
-            raise Http404("No layer has this slug.")
-        layer = get_object_or_404(Layer, slug=slug)
+    layer = chosen_layer(request)
     as_of = None
     if raw := request.GET.get("as_of"):
         as_of = parse_date(raw)

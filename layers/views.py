@@ -120,11 +120,8 @@ def embed(request, slug):
 @require_GET
 def changes(request):
     """Every score change across the stack, newest first, a page at a time."""
-    changes, layer = score_changes(), None
-    if wanted := request.GET.get("layer"):
-        if not slug_re.match(wanted):
-            raise Http404("No layer has this slug.")
-        layer = get_object_or_404(Layer, slug=wanted)
+    changes, layer = score_changes(), chosen_layer(request)
+    if layer:
         # The layer is the window's partition, so earlier values stay right.
         changes = changes.filter(layer=layer)
     paginator = Paginator(changes, CHANGES_PER_PAGE)
@@ -136,6 +133,18 @@ def changes(request):
     return render(
         request, "layers/changes.html", {"page": page, "layer": layer, "query": query}
     )
+
+
+def chosen_layer(request):
+    """The layer ``?layer=`` names, None without one; a 404 if none has it."""
+    slug = request.GET.get("layer")
+    if not slug:
+        return None
+    # Anything but a slug (a NUL byte, say) names no layer, and PostgreSQL
+    # would refuse to look it up.
+    if not slug_re.match(slug):
+        raise Http404("No layer has this slug.")
+    return get_object_or_404(Layer, slug=slug)
 
 
 def _tally(layers):

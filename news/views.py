@@ -1,7 +1,6 @@
 from urllib.parse import urlencode
 
 from django.core.paginator import InvalidPage, Paginator
-from django.core.validators import slug_re
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +10,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from layers.models import Layer, Score
+from layers.views import chosen_layer
 
 from .models import Development
 
@@ -26,7 +26,7 @@ def development_list(request):
     that does not exist, is a 404.
     """
     published = Development.objects.published()
-    layer = _chosen(request, "layer", Layer.objects.in_stack_order(), "slug")
+    layer = chosen_layer(request)
     categories = _categories(published.filter(layer=layer) if layer else published)
     wanted_category = request.GET.get("category", "")
     category = None
@@ -147,19 +147,6 @@ def _neighbour(published, development, older):
         return published.filter(before).order_by("-published_at", "-pk").first()
     after = Q(published_at__gt=when) | Q(published_at=when, pk__gt=pk)
     return published.filter(after).order_by("published_at", "pk").first()
-
-
-def _chosen(request, name, queryset, field):
-    """The object a filter parameter names, None if it is absent; else a 404."""
-    value = request.GET.get(name, "")
-    if not value:
-        return None
-    # Anything but a slug (a NUL byte, say) cannot name one, and PostgreSQL
-    # would refuse to look it up.
-    found = queryset.filter(**{field: value}).first() if slug_re.match(value) else None
-    if found is None:
-        raise Http404(f"No {name} matches {value!r}.")
-    return found
 
 
 def _categories(developments):

@@ -4,9 +4,7 @@
   "use strict";
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
     var source = document.getElementById(button.dataset.copy);
-    // A page may load this file more than once (the embed and cite boxes).
-    if (!source || button.dataset.copyReady) return;
-    button.dataset.copyReady = "true";
+    if (!source) return;
     var label = button.textContent;
     button.hidden = false;
     source.addEventListener("focus", function () { source.select(); });
