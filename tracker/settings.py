@@ -205,7 +205,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env.str("LOG_LEVEL", default="INFO").upper(),
+    },
     # Django's own console handler would print each line a second time.
     "loggers": {
         "django": {"handlers": ["console"], "propagate": False},
