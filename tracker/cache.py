@@ -31,6 +31,7 @@ logged once, the cache is left alone for a few seconds, then tried again.
 """
 
 import datetime
+import functools
 import hashlib
 import logging
 import math
@@ -182,6 +183,8 @@ def _cache_setting_changed(setting, **kwargs):
     # Tests point the cache elsewhere; a failure of the old one says nothing.
     if setting in ("CACHES", "PAGE_CACHE_SECONDS"):
         _health.__init__()
+    if setting == "ROOT_URLCONF":
+        _admin_prefix.cache_clear()
 
 
 def connect_signals():
@@ -241,10 +244,13 @@ def _next_midnight(now):
 # Which requests and responses qualify
 
 
+@functools.cache
 def _admin_prefix():
-    from django.urls import reverse
+    """Where the admin starts, within the site; looked up once per process."""
+    from django.urls import get_script_prefix, reverse
 
-    return reverse("admin:index")
+    # request.path_info leaves out the script prefix that reverse() puts in.
+    return "/" + reverse("admin:index").removeprefix(get_script_prefix())
 
 
 def _is_anonymous_read(request):
