@@ -7,6 +7,8 @@ from itertools import count
 from django.utils import timezone
 from django.utils.text import slugify
 
+from charts.models import Chart, ChartPage
+from charts.tables import Kind
 from layers.models import Layer, Metric, MetricValue, Page, Score, Section, Side
 from news.models import Development
 
@@ -77,3 +79,20 @@ def make_state_of_the_stack(body="The race is **not** over."):
     return Page.objects.create(
         slug=Page.STATE_OF_THE_STACK, title="State of the Stack", body=body
     )
+
+
+def add_chart_page(layer, slug="capacity", title="Who makes the edge", **fields):
+    return ChartPage.objects.create(layer=layer, slug=slug, title=title, **fields)
+
+
+def add_chart(layer, slug=None, **fields):
+    """A ranked chart of three regions, sourced as the loader writes one."""
+    slug = slug or f"chart-{next(_numbers)}"
+    defaults = {
+        "kind": Kind.RANKED,
+        "title": "Leading-edge capacity",
+        "data": "label | value | year\nTaiwan | 69 | 2022\nSouth Korea | 31 | 2022",
+        "sources": "SIA & BCG (2024)",
+        "unit": "%",
+    }
+    return Chart.objects.create(layer=layer, slug=slug, **defaults | fields)

@@ -1,18 +1,27 @@
 """sitemap.xml and robots.txt: what search engines are told about the site."""
 
 import datetime
+import io
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.urls import reverse
 
-from layers.models import Layer, Side
+from charts.models import Chart, ChartPage
+from layers.models import Layer, Page, Side
 from news.models import Development
+from tests.conftest import CONTENT_DOCUMENT
 from tests.factories import (
+    add_chart,
+    add_chart_page,
     add_development,
+    add_metric,
     add_score,
     add_section,
+    add_value,
     make_layer,
     make_state_of_the_stack,
 )
@@ -58,9 +67,111 @@ def minerals(clock):
 def test_lists_the_home_page_and_the_site_pages(client, minerals):
     paths = entries(client)
 
-    assert reverse("layers:home") in paths
-    assert reverse("feeds:index") in paths
-    assert reverse("layers:changes") in paths
+    assert {
+        "/",
+        "/changes/",
+        "/weigh/",
+        "/weakest-link/",
+        "/news/",
+        "/feeds/",
+        "/methodology/",
+        "/data/",
+        "/api/v1/docs",
+    } <= set(paths)
+
+
+def test_api_documentation_has_no_lastmod_as_it_changes_with_the_code(client, minerals):
+    assert entries(client)["/api/v1/docs"] is None
+
+
+def test_lists_each_layers_comparison_page(client, minerals):
+    talent = make_layer("Talent", position=2)
+
+    paths = entries(client)
+
+    assert reverse("layers:comparison", args=[minerals.slug]) in paths
+    assert reverse("layers:comparison", args=[talent.slug]) in paths
+
+
+def test_lists_the_effective_compute_page_only_where_the_layer_has_it(client, minerals):
+    accelerators = make_layer("AI Accelerators", position=6)
+    add_metric(accelerators, "Units shipped", key="units-shipped")
+
+    paths = entries(client)
+
+    assert reverse("layers:effective_compute", args=[accelerators.slug]) in paths
+    assert reverse("layers:effective_compute", args=[minerals.slug]) not in paths
+
+
+def test_lists_a_chart_page_and_its_charts_once_a_chart_is_shown(client, minerals):
+    page = add_chart_page(minerals)
+    chart = add_chart(minerals, page=page, is_shown=False)
+
+    paths = entries(client)
+    assert page.get_absolute_url() not in paths
+    assert reverse("charts:detail", args=[chart.slug]) not in paths
+
+    chart.is_shown = True
+    chart.save()
+
+    paths = entries(client)
+    assert page.get_absolute_url() in paths
+    assert reverse("charts:detail", args=[chart.slug]) in paths
+
+
+def test_chart_page_lastmod_follows_an_edited_chart(client, clock, minerals):
+    page = add_chart_page(minerals)
+    chart = add_chart(minerals, page=page)
+    clock.move_to(START + 2 * DAY)
+    chart.note = "Read the bars from the left."
+    chart.save()
+
+    paths = entries(client)
+
+    assert paths[page.get_absolute_url()] == START + 2 * DAY
+    assert paths[reverse("charts:detail", args=[chart.slug])] == START + 2 * DAY
+
+
+def test_layer_lastmod_follows_a_chart_on_its_page(client, clock, minerals):
+    chart = add_chart(minerals)
+    clock.move_to(START + 2 * DAY)
+    chart.sources = "USGS (2025)"
+    chart.save()
+
+    assert entries(client)[minerals.get_absolute_url()] == START + 2 * DAY
+
+
+def test_weigh_and_weakest_link_lastmods_follow_a_new_score(client, clock, minerals):
+    clock.move_to(START + 3 * DAY)
+    add_score(minerals, Side.CHINA, "8.0")
+    clock.move_to(START + 4 * DAY)
+    make_state_of_the_stack()
+
+    paths = entries(client)
+
+    assert paths["/weigh/"] == START + 3 * DAY
+    assert paths["/weakest-link/"] == START + 3 * DAY
+    assert paths[reverse("layers:comparison", args=[minerals.slug])] == (
+        START + 3 * DAY
+    )
+
+
+def test_data_and_methodology_lastmods_follow_a_corrected_source(
+    client, clock, minerals
+):
+    # The migration wrote the methodology's text when the database was made.
+    Page.objects.filter(slug=Page.METHODOLOGY).update(updated_at=START)
+    figure = add_value(add_metric(minerals, "Refining share"), Side.CHINA, 92)
+    clock.move_to(START + 5 * DAY)
+    figure.source = "IEA, Global Critical Minerals Outlook 2025"
+    figure.save()
+    clock.move_to(START + 6 * DAY)
+
+    paths = entries(client)
+
+    assert paths["/data/"] == START + 5 * DAY
+    assert paths["/methodology/"] == START + 5 * DAY
+    assert paths["/weigh/"] == START
 
 
 def test_leaves_out_the_search_page(client, minerals):
@@ -171,12 +282,35 @@ def test_home_lastmod_is_the_latest_change_it_shows(client, clock, minerals):
     assert entries(client)[reverse("layers:home")] == START + DAY
 
 
-def test_sitemap_of_the_real_content(client, stack):
+@pytest.fixture
+def shipped_content(db):
+    """The content document with its figures and charts, as make run loads it."""
+    call_command(
+        "import_stack",
+        str(CONTENT_DOCUMENT),
+        "--as-of",
+        "2026-12-02",
+        stdout=io.StringIO(),
+    )
+
+
+def test_sitemap_of_the_real_content(client, shipped_content):
     paths = entries(client)
 
-    assert len([p for p in paths if p.startswith("/layer/")]) == Layer.objects.count()
+    layer_paths = [p for p in paths if re.fullmatch(r"/layer/[-\w]+/", p)]
+    assert len(layer_paths) == Layer.objects.count()
     development_paths = [p for p in paths if p.startswith("/news/") and p != "/news/"]
     assert len(development_paths) == Development.objects.published().count()
+    assert "/layer/fabrication/capacity/" in paths
+    assert "/layer/ai-accelerators/effective-compute/" in paths
+    chart_paths = [p for p in paths if p.startswith("/charts/")]
+    assert len(chart_paths) == Chart.objects.shown().count()
+    assert ChartPage.objects.count() == 1
+
+
+def test_every_address_in_the_sitemap_opens(client, shipped_content):
+    for path in entries(client):
+        assert client.get(path).status_code == 200, path
 
 
 def test_robots_txt_points_to_the_sitemap_and_keeps_out_of_the_admin(client, db):
