@@ -2,14 +2,23 @@
 
 Every feed asks ``published()`` at the moment it is requested, so drafts and
 items scheduled for later never reach a feed reader early.
+
+A development whose source gives no date (readers see "Recent") still needs
+one in a feed. It gets the day it was published at midnight: a day, not a
+moment. For an imported one that is the content's as-of date, whenever the
+import ran. Its text says the date is not known.
 """
+
+import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET
 
 from layers.markdown import render as render_markdown
@@ -23,6 +32,9 @@ FEED_LENGTH = 50
 # readers show every item again as new, so it is neither a setting nor the
 # site's domain, which may change.
 TAG_AUTHORITY = "ai-stack-tracker"
+# The save that creates a row sets its two times a few microseconds apart; a
+# later edit is one made after this.
+EDIT_AFTER = datetime.timedelta(seconds=1)
 
 
 @require_GET
@@ -64,7 +76,14 @@ class DevelopmentsFeed(Feed):
         return item.title
 
     def item_description(self, item):
-        return render_markdown(item.body)
+        body = render_markdown(item.body)
+        if item.date_is_known:
+            return body
+        day = format_date(self.item_pubdate(item), "j F Y")
+        note = format_html(
+            "<p><em>The source gives no date: listed as recent on {}.</em></p>", day
+        )
+        return note + body
 
     def item_link(self, item):
         return item.get_absolute_url()
@@ -75,11 +94,18 @@ class DevelopmentsFeed(Feed):
     item_guid_is_permalink = False
 
     def item_pubdate(self, item):
-        return timezone.localtime(item.published_at)
+        published = timezone.localtime(item.published_at)
+        if item.date_is_known:
+            return published
+        return published.replace(hour=0, minute=0, second=0, microsecond=0)
 
     def item_updateddate(self, item):
-        # A scheduled item may have been edited before it went out.
-        return timezone.localtime(max(item.published_at, item.updated_at))
+        # Neither the save that created the item (an import, say) nor an edit
+        # made before it went out changes what readers of the feed saw.
+        edited = item.updated_at - item.created_at > EDIT_AFTER
+        if edited and item.updated_at > item.published_at:
+            return timezone.localtime(item.updated_at)
+        return self.item_pubdate(item)
 
     def item_categories(self, item):
         return (item.category, item.layer.name)

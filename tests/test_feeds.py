@@ -10,6 +10,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from layers.importer import import_document, publish_time
+from news.models import Development
 from tests.factories import add_development, make_layer
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +154,99 @@ def test_atom_dates_are_rfc_3339_with_the_newsrooms_offset(client, published):
     assert datetime.datetime.fromisoformat(published_text) == published.published_at
     assert RFC_3339.fullmatch(updated_text), updated_text
     assert datetime.datetime.fromisoformat(updated_text) >= published.published_at
+
+
+@pytest.fixture
+def undated(clock, minerals):
+    """Listed as "Recent" in content imported on 3 December, as of 2 December."""
+    return add_development(
+        minerals,
+        "Magnet plants planned",
+        published_at=publish_time(datetime.date(2026, 12, 2)),
+        date_is_known=False,
+    )
+
+
+def test_undated_item_carries_its_day_not_a_moment(client, undated):
+    (item,) = rss_items(client)
+    (entry,) = atom_entries(client)
+
+    assert item.findtext("pubDate") == "Wed, 02 Dec 2026 00:00:00 -0500"
+    assert entry.findtext(f"{ATOM}published") == "2026-12-02T00:00:00-05:00"
+    assert entry.findtext(f"{ATOM}updated") == "2026-12-02T00:00:00-05:00"
+
+
+def test_undated_item_says_its_date_is_not_known(client, undated, published):
+    dated_item, undated_item = rss_items(client)
+
+    note = "The source gives no date: listed as recent on 2 December 2026."
+    assert note in undated_item.findtext("description")
+    assert "no date" not in dated_item.findtext("description")
+
+
+def test_imported_items_are_updated_when_published_not_when_imported(
+    client, clock, stack_document
+):
+    clock.move_to(NOW + datetime.timedelta(days=3))
+    import_document(stack_document, as_of=datetime.date(2026, 12, 2))
+
+    root = ET.fromstring(get_feed(client, "feeds:atom").content)
+    entries = root.findall(f"{ATOM}entry")
+
+    assert entries
+    for entry in entries:
+        published = entry.findtext(f"{ATOM}published")
+        assert entry.findtext(f"{ATOM}updated") == published
+        assert published <= "2026-12-02T12:00:00-05:00"
+    assert root.findtext(f"{ATOM}updated") == "2026-12-02T00:00:00-05:00"
+
+
+def test_a_new_import_of_the_same_content_gives_the_same_dates(
+    client, clock, stack_document
+):
+    def dates():
+        return [
+            (
+                entry.findtext(f"{ATOM}title"),
+                entry.findtext(f"{ATOM}published"),
+                entry.findtext(f"{ATOM}updated"),
+            )
+            for entry in atom_entries(client)
+        ]
+
+    as_of = datetime.date(2026, 12, 2)
+    import_document(stack_document, as_of=as_of)
+    first = dates()
+    Development.objects.all().delete()
+    clock.move_to(NOW + datetime.timedelta(days=9, hours=7))
+    import_document(stack_document, as_of=as_of)
+
+    assert dates() == first
+    # Listed as "Recent" in the content: the as-of day, not either import.
+    midnight = "2026-12-02T00:00:00-05:00"
+    assert ("EUV Lithography Remains Concentrated", midnight, midnight) in first
+
+
+def test_an_edit_after_publication_is_the_items_update(client, clock, published):
+    clock.move_to(NOW + datetime.timedelta(days=1))
+    published.body = "Corrected."
+    published.save()
+
+    (entry,) = atom_entries(client)
+
+    assert entry.findtext(f"{ATOM}updated") == "2026-12-04T10:30:45-05:00"
+    assert entry.findtext(f"{ATOM}published") == "2026-12-03T08:30:45-05:00"
+
+
+def test_an_edit_before_the_item_went_out_is_no_update(client, clock, hidden):
+    _, scheduled = hidden
+    scheduled.body = "Rewritten before it went out."
+    scheduled.save()
+    clock.move_to(scheduled.published_at)
+
+    (entry,) = atom_entries(client)
+
+    assert entry.findtext(f"{ATOM}updated") == entry.findtext(f"{ATOM}published")
 
 
 def test_guid_is_a_tag_uri_that_is_not_a_permalink(client, published):
