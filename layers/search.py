@@ -4,7 +4,9 @@ On PostgreSQL the database does the work: full-text search in English, so
 "chips" also finds "chip", ranked with titles above running text, and its
 own excerpts with the matching words marked. Elsewhere (SQLite in local use)
 a simpler search stands in: every word must appear somewhere, matches in
-titles count for more, and the excerpts are cut in Python.
+titles count for more, and the excerpts are cut in Python. It compares text
+casefolded by Python, as SQLite's own LOWER() and LIKE fold only ASCII
+letters: "ΑΙ" finds "αι" there as it does on PostgreSQL.
 
 Either way an excerpt starts from what an editor typed, Markdown, and is
 turned into plain text and HTML-escaped before the matches are wrapped in
@@ -30,6 +32,7 @@ from django.db.models import (
     Case,
     Exists,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -40,6 +43,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Concat
+from django.db.models.lookups import Contains
 from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -64,6 +68,8 @@ TS_CONFIG = "english"
 EXCERPT_WORDS = 28
 # The simple search's SQL grows with each word; past this many it stops.
 SIMPLE_MAX_WORDS = 12
+# The name the simple search's casefolding function has in SQLite.
+SQLITE_CASEFOLD = "tracker_casefold"
 # Words the simple search skips: as substrings they would match nearly all.
 STOP_WORDS = frozenset(
     {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is",
@@ -337,7 +343,7 @@ class SimpleSearch:
         in_metrics = in_related(Metric, "name", "formula")
         rank = self._rank(
             {
-                "title": lambda w: Q(name__icontains=w),
+                "title": lambda w: _any(("name",), w),
                 "label": lambda w: _any(("measure", "summary"), w),
                 "text": lambda w: Q(in_sections(w)) | Q(in_metrics(w)),
             }
@@ -358,9 +364,9 @@ class SimpleSearch:
     def _developments(self):
         rank = self._rank(
             {
-                "title": lambda w: Q(title__icontains=w),
-                "label": lambda w: Q(category__icontains=w),
-                "text": lambda w: Q(body__icontains=w),
+                "title": lambda w: _any(("title",), w),
+                "label": lambda w: _any(("category",), w),
+                "text": lambda w: _any(("body",), w),
             }
         )
         matches = Q()
@@ -456,10 +462,36 @@ def _joined_text(model, *fields):
 
 
 def _any(fields, word):
+    """Any of ``fields`` holds ``word``, already casefolded, in any case."""
     condition = Q()
     for name in fields:
-        condition |= Q(**{f"{name}__icontains": word})
+        condition |= Q(Contains(Casefold(name), word))
     return condition
+
+
+class Casefold(Func):
+    """Text casefolded: by Python on SQLite (see add_sqlite_casefold), by the
+    database's LOWER() elsewhere."""
+
+    function = "LOWER"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, function=SQLITE_CASEFOLD, **extra_context
+        )
+
+
+def add_sqlite_casefold(sender, connection, **kwargs):
+    """Give each new SQLite connection the function Casefold calls."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            SQLITE_CASEFOLD, 1, _casefold, deterministic=True
+        )
+
+
+def _casefold(text):
+    return text.casefold() if isinstance(text, str) else text
 
 
 # Markdown that survives being cut mid-way: emphasis and code markers, and

@@ -1,8 +1,13 @@
 """Search over the layers and the public developments, at /search/."""
 
 import datetime
+import json
+import os
 import re
+import subprocess
+import sys
 from html import unescape
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -23,6 +28,7 @@ pytestmark = pytest.mark.django_db
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="full-text search needs PostgreSQL"
 )
+ROOT = Path(__file__).resolve().parent.parent
 HIT_TITLE = re.compile(r'class="hit__title"><a href="([^"]+)">(.*?)</a>', re.DOTALL)
 MARKS = re.compile(r"<mark>(.*?)</mark>")
 
@@ -441,3 +447,89 @@ def test_real_content_is_searchable(client, stack):
 
     assert "Semiconductor Equipment" in hit_titles(html)
     assert MARKS.findall(html)
+
+
+# Capitals in other scripts. SQLite folds only ASCII letters itself, so these
+# run against a real SQLite database too, in a process of their own.
+
+CASE_QUERIES = {
+    "αι": {"ΑΙ ΣΤΗΝ ΕΛΛΆΔΑ", "Η αι στην Ελλάδα"},
+    "ΑΙ": {"ΑΙ ΣΤΗΝ ΕΛΛΆΔΑ", "Η αι στην Ελλάδα"},
+    "ελλάδα": {"Ελλάδα", "ΑΙ ΣΤΗΝ ΕΛΛΆΔΑ", "Η αι στην Ελλάδα"},
+    "ΕΛΛΆΔΑ": {"Ελλάδα", "ΑΙ ΣΤΗΝ ΕΛΛΆΔΑ", "Η αι στην Ελλάδα"},
+    "ЧИПЫ": {"Чипы из Тайваня"},
+}
+
+ON_SQLITE = """
+import json
+import django
+
+django.setup()
+from django.core.management import call_command
+from django.test import Client
+
+from tests.test_search import CASE_QUERIES, add_capitalised_content
+
+call_command("migrate", verbosity=0)
+add_capitalised_content()
+client = Client()
+pages = {}
+for q in CASE_QUERIES:
+    response = client.get("/search/", {"q": q})
+    assert response.status_code == 200, response.status_code
+    pages[q] = response.content.decode()
+print(json.dumps(pages))
+"""
+
+
+def add_capitalised_content():
+    greece = make_layer("Ελλάδα", slug="greece", summary="Chips made in Greece.")
+    add_development(greece, "ΑΙ ΣΤΗΝ ΕΛΛΆΔΑ", body="Νέο κέντρο δεδομένων.")
+    add_development(greece, "Η αι στην Ελλάδα", body="Σχέδιο για τα τσιπ.")
+    taiwan = make_layer("Taiwan", slug="taiwan", summary="Foundries.")
+    add_development(taiwan, "Чипы из Тайваня", body="Новые заводы.")
+
+
+@pytest.fixture(scope="module")
+def sqlite_pages(tmp_path_factory):
+    """The search pages for CASE_QUERIES, from a site running on SQLite."""
+    tmp_path = tmp_path_factory.mktemp("sqlite")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tracker.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'search.sqlite3'}",
+        "REDIS_URL": "",
+        "PAGE_CACHE_SECONDS": "0",
+        # Static files straight from static/, with no collectstatic first.
+        "DEBUG": "True",
+        "ALLOWED_HOSTS": "testserver",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", ON_SQLITE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_sqlite_search_matches_capitals_in_any_script(sqlite_pages):
+    for q, titles in CASE_QUERIES.items():
+        assert set(hit_titles(sqlite_pages[q])) == titles, q
+
+
+def test_sqlite_search_marks_capitals_in_any_script(sqlite_pages):
+    assert "<mark>ΑΙ</mark> ΣΤΗΝ ΕΛΛΆΔΑ" in sqlite_pages["αι"]
+    assert "ΑΙ ΣΤΗΝ <mark>ΕΛΛΆΔΑ</mark>" in sqlite_pages["ελλάδα"]
+
+
+@on_postgresql
+def test_postgresql_matches_capitals_in_any_script_the_same_way(client, db):
+    add_capitalised_content()
+
+    for q, titles in CASE_QUERIES.items():
+        assert set(hit_titles(search(client, q))) == titles, q
