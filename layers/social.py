@@ -3,7 +3,8 @@
 Each is a 1200 × 630 PNG drawn with Pillow. Pages link to a picture with a
 ``?v=`` version made from what it draws, so a new score gives a new address
 and no share card keeps showing the old bars. The version is also the
-picture's ETag.
+picture's ETag. A layer's page of a past day (``?as_of=``) links to the
+picture of the scores that stood on that day, with the same parameter.
 """
 
 import hashlib
@@ -19,6 +20,7 @@ from django.utils.dateformat import format as format_date
 from django.views.decorators.http import condition, require_GET
 from PIL import Image, ImageDraw, ImageFont
 
+from . import asof
 from .models import EVEN, SCORE_MAX, Layer, Side
 
 WIDTH, HEIGHT = 1200, 630
@@ -66,22 +68,26 @@ def site_version():
     return _digest(("site",))
 
 
-def layer_image_url(layer):
+def layer_image_url(layer, as_of=None):
+    """The picture of ``layer``'s scores, which stood on ``as_of`` if given."""
     path = reverse("layers:social-image", args=[layer.slug])
-    return f"{path}?v={layer_version(layer)}"
+    day = asof.query_string(as_of).removeprefix("?")
+    return f"{path}?{day + '&' if day else ''}v={layer_version(layer)}"
 
 
 def site_image_url():
     return f"{reverse('social-image')}?v={site_version()}"
 
 
-def _current_layer(slug):
-    return get_object_or_404(Layer.objects.with_current_scores(), slug=slug)
+def _shown_layer(request, slug):
+    """The layer with the scores current now, or on the ``?as_of=`` day."""
+    as_of, _note = asof.for_page(request)
+    return get_object_or_404(Layer.objects.with_current_scores(as_of=as_of), slug=slug)
 
 
 def _layer_etag(request, slug):
     try:
-        return layer_version(_current_layer(slug))
+        return layer_version(_shown_layer(request, slug))
     except Http404:
         return None
 
@@ -89,7 +95,7 @@ def _layer_etag(request, slug):
 @require_GET
 @condition(etag_func=_layer_etag)
 def layer_image(request, slug):
-    layer = _current_layer(slug)
+    layer = _shown_layer(request, slug)
     version = layer_version(layer)
     png = cache.get_or_set(
         f"social-image:layer:{version}", lambda: draw_layer(layer), CACHE_SECONDS

@@ -1,6 +1,7 @@
 """Sharing a page: its canonical address, title, description and share card,
 the picture drawn for each layer, and the citation and print styles."""
 
+import datetime
 import io
 import re
 from html.parser import HTMLParser
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.template.loader import render_to_string
+from django.test import RequestFactory
 from PIL import Image
 
 from layers import social
@@ -186,6 +189,78 @@ def test_description_is_plain_text(client, memory):
     tags = head(client, memory.get_absolute_url())
 
     assert tags.meta["og:description"] == "HBM is scarce."
+
+
+def test_error_page_has_no_canonical_address_and_is_not_indexed(client, db):
+    response = client.get("/layer/no-such-layer/")
+    tags = HeadTags()
+    tags.feed(response.content.decode())
+
+    assert response.status_code == 404
+    assert tags.canonical == []
+    assert "og:url" not in tags.meta
+    assert "og:image" not in tags.meta
+    assert tags.meta["robots"] == "noindex"
+    assert tags.title == "Page not found · The AI Stack Tracker"
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["400.html", "403.html", "403_csrf.html", "404.html", "500.html", "lockout.html"],
+)
+def test_no_error_page_names_a_canonical_address(template, db):
+    request = RequestFactory().get("/missing/")
+    tags = HeadTags()
+    tags.feed(render_to_string(template, {"cooloff_minutes": 15}, request=request))
+
+    assert tags.canonical == []
+    assert "og:url" not in tags.meta
+    assert tags.meta["robots"] == "noindex"
+
+
+def test_layer_page_of_a_past_day_shares_the_picture_of_that_days_scores(
+    client, memory
+):
+    add_scores(memory, "7.0", "5.0", as_of=datetime.date(2026, 6, 1))
+    today = head(client, memory.get_absolute_url()).meta["og:image"]
+
+    tags = head(client, f"{memory.get_absolute_url()}?as_of=2026-07-01")
+    image = tags.meta["og:image"]
+
+    match = re.fullmatch(
+        r"http://testserver/layer/memory/social\.png\?as_of=2026-07-01&v=([0-9a-f]{12})",
+        image,
+    )
+    assert match, image
+    assert image.removeprefix("http://testserver") != today
+    then = client.get(image.removeprefix("http://testserver"))
+    assert then["ETag"] == f'"{match[1]}"'
+    assert "immutable" in then["Cache-Control"]
+    assert then.content != png_of(client, today.removeprefix("http://testserver"))
+    assert "scores on 1 July 2026" in tags.meta["og:image:alt"]
+
+
+def test_past_day_picture_draws_that_days_scores(client, memory):
+    add_scores(memory, "7.0", "5.0", as_of=datetime.date(2026, 6, 1))
+    then = (
+        type(memory)
+        .objects.with_current_scores(as_of=datetime.date(2026, 7, 1))
+        .get(pk=memory.pk)
+    )
+
+    png = png_of(client, "/layer/memory/social.png?as_of=2026-07-01")
+
+    assert (then.us_score, then.china_score) == (7, 5)
+    assert png == social.draw_layer(then)
+
+
+@pytest.mark.parametrize("as_of", ["not-a-date", "2999-01-01", ""])
+def test_picture_for_an_unreadable_day_is_todays(client, memory, as_of):
+    add_scores(memory, "7.0", "5.0", as_of=datetime.date(2026, 6, 1))
+
+    png = png_of(client, f"/layer/memory/social.png?as_of={as_of}")
+
+    assert png == png_of(client, "/layer/memory/social.png")
 
 
 # The pictures

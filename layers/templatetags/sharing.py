@@ -59,8 +59,14 @@ def canonical_url(context):
 
 @register.simple_tag(takes_context=True)
 def share_image_url(context, layer=None):
-    """The picture for a layer's share card, or the site's own."""
-    url = social.layer_image_url(layer) if layer else social.site_image_url()
+    """The picture for a layer's share card, or the site's own.
+
+    On a page of a past day, the layer's picture is of the scores then.
+    """
+    if layer:
+        url = social.layer_image_url(layer, context.get("as_of"))
+    else:
+        url = social.site_image_url()
     return absolute_url(context.get("request"), url)
 
 
