@@ -75,13 +75,50 @@ def test_development_page_shows_title_layer_category_date_and_body(client):
     assert '<h1 id="development-title" class="news-head__title">' in html
     assert "China restricts gallium exports</h1>" in html
     assert f'<a href="{layer.get_absolute_url()}">Critical Minerals</a>' in html
-    assert '<span class="development__category">Trade</span>' in html
+    assert (
+        '<a class="development__category" href="/news/?category=trade">Trade</a>'
+    ) in html
     assert (
         '<time class="development__when" datetime="2026-11-18T12:00:00-05:00">'
         "18 November 2026</time>"
     ) in html
     assert "Licences are now <em>required</em>." in html
     assert "<title>China restricts gallium exports · Critical Minerals" in html
+
+
+def test_category_links_to_the_news_of_that_category(client):
+    layer = make_layer("Critical Minerals")
+    development = add_development(layer, "Gallium", category="Supply Chain")
+    add_development(make_layer("Talent"), "Visas", category="Supply chain")
+    add_development(layer, "Refinery", category="Policy")
+
+    html = page(client, development.get_absolute_url())
+    link = re.search(r'<a class="development__category" href="([^"]+)">', html)[1]
+
+    assert link == "/news/?category=supply-chain"
+    listed = re.findall(r'news-item__title"><a [^>]+>([^<]+)<', page(client, link))
+    assert sorted(listed) == ["Gallium", "Visas"]
+
+
+def test_a_category_in_another_script_links_to_its_news(client):
+    development = add_development(make_layer(), "Новости", category="Политика")
+
+    html = page(client, development.get_absolute_url())
+    link = re.search(r'<a class="development__category" href="([^"]+)">', html)[1]
+
+    assert "Новости" in page(client, link)
+
+
+def test_development_page_links_all_the_news_of_its_layer(client):
+    layer = make_layer("Critical Minerals")
+    development = add_development(layer)
+
+    html = page(client, development.get_absolute_url())
+
+    assert (
+        '<a href="/news/?layer=critical-minerals">All developments on Critical '
+        "Minerals</a>"
+    ) in html
 
 
 def test_times_in_the_markup_are_whole_seconds(client):

@@ -414,6 +414,30 @@ def test_layer_page_advertises_its_own_feeds_too(client, minerals):
     }
 
 
+def test_development_page_advertises_its_layers_feeds_too(client, published):
+    html = client.get(published.get_absolute_url()).content.decode()
+
+    assert alternates(html) == SITE_ALTERNATES | {
+        ("application/rss+xml", "/feeds/layer/critical-minerals.rss"),
+        ("application/atom+xml", "/feeds/layer/critical-minerals.atom"),
+    }
+
+
+def test_news_of_a_layer_advertises_that_layers_feeds_too(client, published, talent):
+    html = client.get("/news/?layer=talent").content.decode()
+
+    assert alternates(html) == SITE_ALTERNATES | {
+        ("application/rss+xml", "/feeds/layer/talent.rss"),
+        ("application/atom+xml", "/feeds/layer/talent.atom"),
+    }
+
+
+def test_news_of_a_category_advertises_the_site_feeds(client, published):
+    html = client.get("/news/?category=trade").content.decode()
+
+    assert alternates(html) == SITE_ALTERNATES
+
+
 def test_real_content_feeds_parse_without_errors(client, stack):
     for name in SITE_FEEDS:
         parsed = feedparser.parse(get_feed(client, name).content)

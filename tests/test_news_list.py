@@ -66,6 +66,17 @@ def test_each_item_links_to_its_page_and_its_layer(client, memory):
     assert f'href="{memory.get_absolute_url()}">Memory</a>' in html
 
 
+def test_each_items_category_links_to_the_news_of_that_category(client, memory):
+    add_development(memory, "Chain news", category="Supply Chain")
+
+    html = page(client, NEWS)
+
+    assert (
+        '<a class="development__category" href="/news/?category=supply-chain">'
+        "Supply Chain</a>"
+    ) in html
+
+
 def test_shows_twenty_to_a_page(client, memory):
     for number in range(DEVELOPMENTS_PER_PAGE + 5):
         add_development(memory, f"Item {number:02}", days_ago=number + 1)
