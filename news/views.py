@@ -15,6 +15,8 @@ from layers.views import chosen_layer
 from .models import Development
 
 DEVELOPMENTS_PER_PAGE = 20
+# Category chips shown before the rest fold away: the most used ones.
+CATEGORY_CHIPS = 8
 
 
 @require_GET
@@ -73,12 +75,13 @@ def development_list(request):
             }
             for item in Layer.objects.in_stack_order()
         ],
-        "categories": [
-            {**item, "query": _query(filters, category=slug)}
-            for slug, item in sorted(
-                categories.items(), key=lambda pair: pair[1]["name"].casefold()
-            )
-        ],
+        **_category_filter(
+            [
+                {**item, "slug": slug, "query": _query(filters, category=slug)}
+                for slug, item in categories.items()
+            ],
+            chosen=wanted_category if category else None,
+        ),
         "all_layers_query": _query(filters, layer=""),
         "all_categories_query": _query(filters, category=""),
         "previous_query": page.has_previous()
@@ -163,6 +166,26 @@ def _categories(developments):
         item["names"].append(name)
         item["count"] += count
     return found
+
+
+def _category_filter(categories, chosen):
+    """Split the categories into the chips shown and the ones folded away.
+
+    The chips are the most used categories, and the chosen one wherever it
+    ranks; the rest follow in a disclosure, in alphabetical order. A short
+    list is shown whole.
+    """
+    by_name = sorted(categories, key=lambda item: item["name"].casefold())
+    by_use = sorted(by_name, key=lambda item: -item["count"])
+    if len(categories) <= CATEGORY_CHIPS + 2:
+        return {"categories": by_use, "more_categories": []}
+    shown = by_use[:CATEGORY_CHIPS]
+    shown += [item for item in by_use[CATEGORY_CHIPS:] if item["slug"] == chosen]
+    slugs = {item["slug"] for item in shown}
+    return {
+        "categories": shown,
+        "more_categories": [item for item in by_name if item["slug"] not in slugs],
+    }
 
 
 def _query(filters, page=None, **changes):

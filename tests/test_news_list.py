@@ -168,6 +168,99 @@ def test_paging_keeps_the_filters(client, memory, talent):
     assert len(titles(second)) == 1
 
 
+CHIP = r'<a class="chip" href="([^"]+)"( aria-current="true")?>([^<]+) <span'
+
+
+def category_chips(html):
+    """The category chips in sight, then the ones folded away, as
+    (link, name, chosen) triples."""
+    shown = re.search(
+        r'<ul class="news-filter__list" aria-labelledby="filter-category">(.*?)</ul>',
+        html,
+        re.DOTALL,
+    )[1]
+    folded = re.search(
+        r'<details class="news-filter__more">(.*?)</details>', html, re.DOTALL
+    )
+    return [
+        [(link, name, bool(chosen)) for link, chosen, name in re.findall(CHIP, part)]
+        for part in (shown, folded[1] if folded else "")
+    ]
+
+
+@pytest.fixture
+def many_categories(memory):
+    """Twelve categories: Policy five times, Trade four, Chips three, Visas
+    twice, then eight used once."""
+    once = ("Yield", "Energy", "Cloud", "Benchmarks")
+    once += ("Adoption", "Hardware", "Foundry", "Memory")
+    used = {"Policy": 5, "Trade": 4, "Chips": 3, "Visas": 2} | dict.fromkeys(once, 1)
+    for name, count in used.items():
+        for _ in range(count):
+            add_development(memory, category=name)
+
+
+def test_category_filter_shows_the_most_used_and_folds_away_the_rest(
+    client, many_categories
+):
+    shown, folded = category_chips(page(client, NEWS))
+
+    assert [name for _, name, _ in shown] == [
+        "Policy", "Trade", "Chips", "Visas", "Adoption", "Benchmarks", "Cloud",
+        "Energy",
+    ]  # fmt: skip
+    assert [name for _, name, _ in folded] == [
+        "Foundry", "Hardware", "Memory", "Yield"
+    ]  # fmt: skip
+    html = page(client, NEWS)
+    assert '<summary class="news-filter__toggle">4 more categories</summary>' in html
+
+
+def test_a_folded_category_is_a_plain_link_that_keeps_the_layer(
+    client, memory, many_categories
+):
+    _, folded = category_chips(page(client, f"{NEWS}?layer=memory"))
+
+    assert ("/news/?layer=memory&amp;category=yield", "Yield", False) in folded
+    yield_item = Development.objects.get(category="Yield")
+    assert titles(page(client, f"{NEWS}?layer=memory&category=yield")) == [
+        yield_item.title
+    ]
+
+
+def test_a_chosen_category_stays_in_sight_even_if_little_used(client, many_categories):
+    shown, folded = category_chips(page(client, f"{NEWS}?category=yield"))
+
+    assert shown[-1] == ("/news/?category=yield", "Yield", True)
+    assert "Yield" not in [name for _, name, _ in folded]
+    assert len(shown) == 9
+
+
+def test_a_short_category_list_is_shown_whole(client, memory):
+    for name in ("Policy", "Trade", "Chips"):
+        add_development(memory, category=name)
+
+    html = page(client, NEWS)
+    shown, folded = category_chips(html)
+
+    assert [name for _, name, _ in shown] == ["Chips", "Policy", "Trade"]
+    assert folded == []
+    assert "<details" not in html
+
+
+def test_the_chosen_category_is_kept_on_every_page(client, memory, many_categories):
+    for _ in range(DEVELOPMENTS_PER_PAGE):
+        add_development(memory, category="Yield")
+
+    second = page(client, f"{NEWS}?category=yield&page=2")
+
+    shown, _ = category_chips(second)
+    assert [chip for chip in shown if chip[2]] == [
+        ("/news/?category=yield", "Yield", True)
+    ]
+    assert 'rel="prev" href="/news/?category=yield"' in second
+
+
 @pytest.mark.parametrize("wanted", ["no-such-layer", "%00", "mem%00ory", "%ff"])
 def test_unknown_layer_is_a_404(client, memory, wanted):
     assert client.get(f"{NEWS}?layer={wanted}").status_code == 404
