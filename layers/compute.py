@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import parse_qsl, urlencode
 
-from .models import EVEN, SCORE_MAX, Side, leader_of
+from .models import EVEN, SCORE_MAX, Confidence, Side, leader_of
 
 SIDES = (Side.US, Side.CHINA)
 SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 SI_PREFIXES = ("", "k", "M", "G", "T", "P", "E", "Z", "Y", "R", "Q")
 ONE_DECIMAL = Decimal("0.1")
+COUNT_SIZES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
 
 
 # How people read big numbers
@@ -61,18 +62,76 @@ def with_prefix(x, unit, digits=2):
     """Write ``x`` with an SI prefix on ``unit``, as "3.3 ZFLOP/s"."""
     if x == 0:
         return f"0 {unit}"
-    exponent = _round(x, digits).adjusted()
-    group = min(max(exponent // 3, 0), len(SI_PREFIXES) - 1)
+    group = _prefix_group(x, digits)
     scaled = x / 10 ** (3 * group)
     return f"{significant(scaled, digits)} {SI_PREFIXES[group]}{unit}"
 
 
+def _prefix_group(x, digits):
+    """Which SI prefix ``x`` takes once rounded: 0 for none, 1 for k, …"""
+    exponent = _round(x, digits).adjusted()
+    return min(max(exponent // 3, 0), len(SI_PREFIXES) - 1)
+
+
+def _fixed(x, place):
+    """Write ``x`` rounded half up to the power of ten ``place``, with commas."""
+    rounded = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(place), ROUND_HALF_UP)
+    return f"{rounded:,.{max(-place, 0)}f}"
+
+
+def _pair(low, high, digits):
+    """Write "low–high", both rounded where ``high``'s last significant figure
+    falls; None if that would round ``low`` away to nothing."""
+    place = _round(high, digits).adjusted() - digits + 1
+    low_text = _fixed(low, place)
+    if not any(c in "123456789" for c in low_text):
+        return None
+    return f"{low_text}–{_fixed(high, place)}"
+
+
+def scientific_span(low, high, unit="", digits=2):
+    """Write a range once, with one power of ten: "7.8–8.0 × 10¹⁴ FLOP/s"."""
+    if low == high or high == 0:
+        return scientific(high, unit, digits)
+    mantissa, exponent = _mantissa(high, digits)
+    pair = _pair(low / 10**exponent, float(mantissa), digits)
+    if pair is None:
+        return f"{scientific(low, unit, digits)} to {scientific(high, unit, digits)}"
+    power = str(exponent).translate(SUPERSCRIPTS)
+    return f"{pair} × 10{power} {unit}".strip()
+
+
+def prefix_span(low, high, unit, digits=2):
+    """Write a range once, with one prefixed unit: "160–240 EFLOP/s"."""
+    if low == high or high == 0:
+        return with_prefix(high, unit, digits)
+    group = _prefix_group(high, digits)
+    scale = 10 ** (3 * group)
+    pair = _pair(low / scale, high / scale, digits)
+    if pair is None:
+        return f"{with_prefix(low, unit, digits)} to {with_prefix(high, unit, digits)}"
+    return f"{pair} {SI_PREFIXES[group]}{unit}"
+
+
 def count(x):
     """Write a count of things as people say it: "3.6 million", "250,000"."""
-    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+    for size, word in COUNT_SIZES:
         if abs(x) >= size:
             return f"{significant(x / size)} {word}"
     return f"{Decimal(repr(float(x))).quantize(Decimal(1), ROUND_HALF_UP):,}"
+
+
+def count_span(low, high):
+    """Write a range of counts once: "200,000–300,000", "3.2–4.0 million"."""
+    if low == high:
+        return count(high)
+    for size, word in COUNT_SIZES:
+        if abs(high) >= size:
+            pair = _pair(low / size, high / size, 2)
+            if pair is not None:
+                return f"{pair} {word}"
+            return f"{count(low)} to {count(high)}"
+    return f"{_fixed(low, 0)}–{_fixed(high, 0)}"
 
 
 def times(ratio):
@@ -293,7 +352,7 @@ class Factor:
     key: str  # Metric.key of the input
     name: str  # the metric's name in content/figures.md
     title: str  # the step's heading
-    product: str  # what the running product is after this step
+    product: str  # what the running product is after this step, if not plain
 
 
 FACTORS = (
@@ -301,7 +360,7 @@ FACTORS = (
         "units-shipped",
         "Units shipped",
         "Accelerators shipped per year",
-        "accelerators a year",
+        "",  # the count says it: "250,000 accelerators a year"
     ),
     Factor(
         "peak-flops",
@@ -317,9 +376,44 @@ FACTORS = (
     ),
 )
 FACTOR_KEYS = tuple(factor.key for factor in FACTORS)
+# The metric whose figures the module works out rather than an analyst types.
+RESULT_KEY = "effective-compute"
+RESULT_NAME = "Effective compute produced"
 FLOP_UNIT = re.compile(r"\s*([kMGTPEZY]?)FLOP", re.IGNORECASE)
 FLOP_PREFIXES = {p.upper(): 10 ** (3 * i) for i, p in enumerate(SI_PREFIXES[:9])}
 COUNT_WORDS = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
+
+
+# A number typed as "9.894e14", and the FLOP unit that may follow it.
+E_NOTATION = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([-+]?\d+)(?![\w.])"
+    r"(?:\s*(FLOP/s|FLOPS|FLOP)(?![\w/]))?"
+)
+
+
+def readable_numbers(text, unit=""):
+    """Rewrite the numbers typed in e-notation in ``text`` as people read them.
+
+    ``unit`` is the unit of the figure the text goes with: in a note on a
+    figure in FLOP/s, "9.894e14" becomes "989 TFLOP/s"; elsewhere it
+    becomes "9.89 × 10¹⁴". Up to three of the figures typed are kept.
+    """
+
+    def rewrite(match):
+        typed, exponent, after = match.groups()
+        digits = min(max(len(typed.replace(".", "").lstrip("0")), 1), 3)
+        x = float(f"{typed}e{exponent}")
+        if after:
+            return with_prefix(x, "FLOP" if after == "FLOP" else "FLOP/s", digits)
+        if flops := FLOP_UNIT.match(unit or ""):
+            per = "/s" in unit or "flops" in unit.lower()
+            scaled = x * FLOP_PREFIXES[flops[1].upper()]
+            return with_prefix(scaled, "FLOP/s" if per else "FLOP", digits)
+        if abs(x) >= 1e9 or abs(x) < 1e-3:
+            return scientific(x, digits=digits)
+        return significant(x, digits)
+
+    return E_NOTATION.sub(rewrite, text)
 
 
 @dataclass
@@ -373,6 +467,7 @@ class SideStep:
     low: float | None
     high: float | None
     share: float = 0.0  # of the larger side's product, for the bar
+    estimated: bool = False  # this or an earlier input is not a solid figure
 
     @property
     def is_range(self):
@@ -460,6 +555,7 @@ def effective_compute(metrics):
         for key, metric in by_key.items()
     }
     running = dict.fromkeys(SIDES, (1.0, 1.0, 1.0))
+    estimated = dict.fromkeys(SIDES, False)
     steps = []
     for number, factor in enumerate(FACTORS, start=1):
         sides, missing = [], []
@@ -474,7 +570,19 @@ def effective_compute(metrics):
                 running[side] = None
             if item.problem:
                 missing.append(f"{factor.title} for {side.label}: {item.problem}")
-            sides.append(SideStep(side.value, side.label, item, product, low, high))
+            if item.value is not None and item.value.confidence != Confidence.SOLID:
+                estimated[side] = True
+            sides.append(
+                SideStep(
+                    side.value,
+                    side.label,
+                    item,
+                    product,
+                    low,
+                    high,
+                    estimated=estimated[side],
+                )
+            )
         largest = max((s.product for s in sides if s.product), default=None)
         for side_step in sides:
             if largest and side_step.product:

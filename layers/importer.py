@@ -28,7 +28,7 @@ from simple_history.utils import bulk_create_with_history
 
 from news.models import Development
 
-from .compute import FACTORS
+from .compute import FACTORS, RESULT_KEY, RESULT_NAME
 from .models import (
     SCORE_MAX,
     Confidence,
@@ -711,7 +711,11 @@ class _Importer:
                 self.score(layer, entry, side, scores.get((layer.pk, side)), new)
             for metric in entry.metrics:
                 self.item(
-                    Metric(layer=layer, name=metric.name),
+                    Metric(
+                        layer=layer,
+                        name=metric.name,
+                        key=DOCUMENT_KEYS.get(metric.name, ""),
+                    ),
                     metrics.get((layer.pk, metric.name)),
                     {"position": metric.position, "formula": metric.formula},
                     f"Metric {entry.name} · {metric.name}",
@@ -869,6 +873,8 @@ DIRECTIVE = re.compile(r"(?:^|:\s*)(?:show|label as)\b.*$", re.IGNORECASE)
 SAME_METRIC = {"cowos-class capacity": "cowos capacity"}
 # Figures that feed a module of the site get the key the module looks for.
 FIGURE_KEYS = {factor.name: factor.key for factor in FACTORS}
+# The document's metric that states what the effective-compute module works out.
+DOCUMENT_KEYS = {RESULT_NAME: RESULT_KEY}
 
 
 def _normal(name):

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from tracker.security import embeddable
 
-from . import asof
+from . import asof, compute
 from .exports import linked_developments
 from .history import score_changes, score_history
 from .models import EVEN, Layer, Metric, MetricValue, Page, Score, Section, Side
@@ -70,6 +70,9 @@ def layer_detail(request, slug):
     # Every score is fetched, so the first one dates an empty past page for free.
     all_scores = list(layer.scores.all())
     scores = [s for s in all_scores if as_of is None or s.as_of <= as_of]
+    metrics = layer.metrics.all()
+    # Worked out once for the module and for the metric that states its result.
+    module = compute.effective_compute(metrics)
     context = {
         "layer": layer,
         "reasons": _reasons(scores),
@@ -79,7 +82,8 @@ def layer_detail(request, slug):
         "first_scored": min((s.as_of for s in all_scores), default=None)
         if as_of and not scores
         else None,
-        "metrics": [_with_figures(metric) for metric in layer.metrics.all()],
+        "module": module,
+        "metrics": [_with_figures(metric, module) for metric in metrics],
         "section_groups": _group_sections(layer.sections.all()),
         # One more than shown tells whether to link to the rest.
         "developments": list(
@@ -178,8 +182,14 @@ def _reasons(scores):
     return reasons
 
 
-def _with_figures(metric):
-    """Pair a metric with each side's figure, None where a side has none."""
+def _with_figures(metric, module=None):
+    """Pair a metric with each side's figure, None where a side has none.
+
+    The metric that states the effective-compute result gets the module's
+    totals instead, so it always agrees with the module's inputs.
+    """
+    if module is not None and metric.key == compute.RESULT_KEY:
+        return {"metric": metric, "computed": module, "has_figures": True}
     by_side = {value.side: value for value in metric.values.all()}
     figures = [
         {"side": side.value, "label": side.label, "value": by_side.get(side.value)}

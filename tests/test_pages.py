@@ -355,6 +355,20 @@ def test_layer_page_shows_every_metric_with_its_formula(client):
     assert "Refined = Country / Global" in html
 
 
+def test_layer_page_writes_numbers_typed_in_e_notation_as_people_read_them(client):
+    layer = make_layer()
+    flops = add_metric(layer, "Peak FLOP/s per unit", position=1)
+    add_value(flops, Side.US, 2.25e15, unit="FLOP/s", note="H100 9.894e14")
+    people = add_metric(layer, "Researchers", position=2)
+    add_value(people, Side.CHINA, 30, unit="%", note="of 1.2e6 in all")
+
+    html = layer_page(client, layer)
+
+    assert '<dd class="figure__note">H100 989 TFLOP/s</dd>' in html
+    assert '<dd class="figure__note">of 1,200,000 in all</dd>' in html
+    assert "9.894e14" not in html
+
+
 def test_layer_page_leaves_out_the_formula_of_a_metric_without_one(client):
     layer = make_layer()
     add_metric(layer, "Gallium share", "")
@@ -668,7 +682,11 @@ def test_age_says_how_long_ago_in_one_unit(ago, words):
         ({"low": 2290, "high": 2290, "unit": "GW"}, "2,290 GW"),
         ({"low": 3.6e6, "high": 3.6e6, "unit": "units"}, "3,600,000 units"),
         ({"low": 2.25e15, "high": 2.25e15, "unit": "FLOP/s"}, "2.25 × 10¹⁵ FLOP/s"),
-        ({"low": 7.8e14, "high": 8.0e14, "unit": "FLOP/s"}, "7.8–8 × 10¹⁴ FLOP/s"),
+        ({"low": 7.8e14, "high": 8.0e14, "unit": "FLOP/s"}, "7.8–8.0 × 10¹⁴ FLOP/s"),
+        ({"low": 9e14, "high": 1.2e15, "unit": "FLOP/s"}, "0.9–1.2 × 10¹⁵ FLOP/s"),
+        ({"low": 61, "high": 69.5, "unit": "%"}, "61.0–69.5%"),
+        ({"low": 65000, "high": 80000, "unit": "wafers"}, "65,000–80,000 wafers"),
+        ({"text": "about 3.2e14", "unit": "FLOP/s"}, "about 320 TFLOP/s"),
         ({"low": 0.3, "high": 0.3, "unit": "points"}, "0.3 points"),
         ({"low": 10, "high": 10, "unit": "US$ million"}, "US$10 million"),
         ({"text": "5 nm-class", "unit": "node"}, "5 nm-class"),

@@ -90,6 +90,15 @@ def module_inputs(us=(3.6e6, 2.25e15, 40.5), china=(2.5e5, 7.9e14, 30)):
     return layer
 
 
+def key_metric(page, name):
+    """The item of the layer's Key metrics list whose name starts with ``name``."""
+    found = re.search(
+        rf'<li class="metric">\s*<h3 class="metric__name">{name}.*?</li>', page, re.S
+    )
+    assert found, f"no key metric {name}"
+    return found[0]
+
+
 def query_count(client, url, **headers):
     with CaptureQueriesContext(connection) as queries:
         get(client, url, **headers)
@@ -290,12 +299,40 @@ class TestEffectiveCompute:
     def test_multiplies_the_imported_figures_step_by_step(self, client, figures):
         words = text_of(html(client, MODULE, **HTMX))
 
-        assert "Start 3.6 million accelerators" in words
-        assert "Start 250,000 accelerators" in words
-        assert "Running total 8.1 ZFLOP/s 8.1 × 10²¹ FLOP/s" in words
-        assert "Running total 200 EFLOP/s 2.0 × 10²⁰ FLOP/s" in words
-        assert "Running total 3.3 ZFLOP/s 3.3 × 10²¹ FLOP/s" in words
-        assert "Running total 59 EFLOP/s 5.9 × 10¹⁹ FLOP/s" in words
+        assert "Start 3.6 million accelerators a year China" in words
+        assert (
+            "Start 250,000 accelerators a year "
+            "range 200,000–300,000 accelerators a year"
+        ) in words
+        assert (
+            "Running total 8.1 ZFLOP/s 8.1 × 10²¹ FLOP/s peak compute added a year "
+            "China"
+        ) in words
+        assert (
+            "Running total 200 EFLOP/s 2.0 × 10²⁰ FLOP/s peak compute added a year; "
+            "range 160–240 EFLOP/s"
+        ) in words
+        assert (
+            "Running total 3.3 ZFLOP/s 3.3 × 10²¹ FLOP/s effective compute added "
+            "a year; range 3.1–3.5 ZFLOP/s"
+        ) in words
+        assert (
+            "Running total 59 EFLOP/s 5.9 × 10¹⁹ FLOP/s effective compute added "
+            "a year; range 47–72 EFLOP/s"
+        ) in words
+
+    def test_every_number_reads_as_people_read_it(self, client, figures):
+        words = text_of(html(client, MODULE, **HTMX))
+
+        # The notes typed in content/figures.md, e.g. "H100/H200 9.894e14".
+        assert "H100/H200 989 TFLOP/s; MI300X 1.31 PFLOP/s; TPU v6e 918 TFLOP/s" in (
+            words
+        )
+        assert "910B about 320 TFLOP/s" in words
+        assert "7.8–8.0 × 10¹⁴ FLOP/s (dense BF16/FP16)" in words
+        assert not re.search(r"\d[eE][-+]?\d", words), "a number in e-notation"
+        assert "accelerators accelerators" not in words
+        assert not re.search(r"FLOP/s to \d|accelerators to \d", words)
 
     def test_ends_with_the_ratio_between_the_sides(self, client, figures):
         words = text_of(html(client, f"{MODULE}?step=4", **HTMX))
@@ -407,6 +444,36 @@ class TestEffectiveCompute:
         # Twice the utilization, twice the compute: 6.6 ZFLOP/s, 111×.
         assert "6.6 ZFLOP/s" in words
         assert "111×" in words
+        # The key metric that states the result says the same.
+        result = text_of(key_metric(html(client, ACCELERATORS), "Effective compute"))
+        assert "US & Allies 6.6 ZFLOP/s 6.6 × 10²¹ FLOP/s" in result
+        assert "US & Allies ahead 111×" in result
+
+    def test_the_key_metric_states_the_worked_out_result(self, client, figures):
+        item = key_metric(html(client, ACCELERATORS), "Effective compute")
+
+        assert (
+            "US & Allies 3.3 ZFLOP/s 3.3 × 10²¹ FLOP/s From estimates "
+            "Range 3.1–3.5 ZFLOP/s "
+            "China 59 EFLOP/s 5.9 × 10¹⁹ FLOP/s From estimates Range 47–72 EFLOP/s "
+            "US & Allies ahead 55×"
+        ) in text_of(item)
+        assert (
+            "ahead <strong>55×</strong>. Worked out on this page from units "
+            "shipped, peak FLOP/s per unit and realized MFU: "
+            '<a href="#effective-compute">see it step by step</a>.'
+        ) in item
+        assert "No public figure" not in text_of(item)
+
+    def test_the_key_metric_says_when_a_figure_is_missing(self, client):
+        layer = module_inputs(china=(2.5e5, None, 30))
+        add_metric(layer, "Effective compute produced", key=compute.RESULT_KEY)
+
+        result = text_of(key_metric(html(client, ACCELERATORS), "Effective compute"))
+
+        assert "US & Allies 3.3 ZFLOP/s" in result
+        assert "China Not worked out: a figure is missing" in result
+        assert "ahead" not in result
 
     def test_opened_directly_it_is_a_whole_page(self, client, figures):
         page = html(client, f"{MODULE}?step=2")
@@ -489,10 +556,12 @@ class TestWeigh:
         page = html(client, "/weigh/")
 
         assert re.search(
-            r'hx-get="/weigh/" hx-trigger="input delay:\d+ms, change, submit" '
+            r'hx-get="/weigh/" hx-trigger="input delay:\d+ms, submit" '
             r'hx-target="#weigh-result"',
             page,
         )
+        # A request still on its way is waited for, never aborted.
+        assert 'hx-sync="this:queue last"' in page
         assert 'id="weigh-result" class="weigh__result" aria-live="polite"' in page
 
     def test_htmx_request_gets_the_result_and_the_changed_weights(self, client):
@@ -715,6 +784,55 @@ class TestNumbers:
     )
     def test_counts_read_as_people_say_them(self, value, words):
         assert compute.count(value) == words
+
+    @pytest.mark.parametrize(
+        ("low", "high", "prefixed", "powers"),
+        [
+            (1.56e20, 2.4e20, "160–240 EFLOP/s", "1.6–2.4 × 10²⁰ FLOP/s"),
+            (3.1e21, 3.5e21, "3.1–3.5 ZFLOP/s", "3.1–3.5 × 10²¹ FLOP/s"),
+            (7.8e14, 8e14, "780–800 TFLOP/s", "7.8–8.0 × 10¹⁴ FLOP/s"),
+            (9e17, 1.2e18, "0.9–1.2 EFLOP/s", "0.9–1.2 × 10¹⁸ FLOP/s"),
+            (
+                5e15,
+                1.2e18,
+                "5.0 PFLOP/s to 1.2 EFLOP/s",
+                "5.0 × 10¹⁵ FLOP/s to 1.2 × 10¹⁸ FLOP/s",
+            ),
+        ],
+    )
+    def test_a_range_reads_once_with_one_unit(self, low, high, prefixed, powers):
+        assert compute.prefix_span(low, high, "FLOP/s") == prefixed
+        assert compute.scientific_span(low, high, "FLOP/s") == powers
+
+    @pytest.mark.parametrize(
+        ("low", "high", "words"),
+        [
+            (2e5, 3e5, "200,000–300,000"),
+            (3.2e6, 4e6, "3.2–4.0 million"),
+            (8e5, 1.2e6, "0.8–1.2 million"),
+        ],
+    )
+    def test_a_range_of_counts_reads_once(self, low, high, words):
+        assert compute.count_span(low, high) == words
+
+    @pytest.mark.parametrize(
+        ("text", "unit", "readable"),
+        [
+            (
+                "H100/H200 9.894e14; TPU v6e 9.18e14",
+                "FLOP/s (dense BF16)",
+                "H100/H200 989 TFLOP/s; TPU v6e 918 TFLOP/s",
+            ),
+            ("MI300X 1.307e15", "FLOP/s", "MI300X 1.31 PFLOP/s"),
+            ("910B about 3.2e14 FLOP/s", "", "910B about 320 TFLOP/s"),
+            ("a run of 3.8e25 FLOP", "", "a run of 38 YFLOP"),
+            ("about 3.2e14", "units", "about 3.2 × 10¹⁴"),
+            ("about 2.5e5", "units", "about 250,000"),
+            ("arXiv 2505.04519, v1.2e3x", "FLOP/s", "arXiv 2505.04519, v1.2e3x"),
+        ],
+    )
+    def test_e_notation_in_a_note_reads_as_people_read_it(self, text, unit, readable):
+        assert compute.readable_numbers(text, unit) == readable
 
     @pytest.mark.parametrize(
         ("ratio", "words"), [(55.37, "55×"), (3.25, "3.3×"), (1.0, "1.0×")]

@@ -6,21 +6,13 @@ from layers import compute
 
 register = template.Library()
 
+ACCELERATORS_A_YEAR = "accelerators a year"
+
 
 @register.simple_tag
 def weakest_links(stack):
     """Each side's column for the weakest-link chart, from the loaded stack."""
     return compute.weakest_links(stack)
-
-
-@register.simple_tag
-def effective_compute_of(layer):
-    """The effective-compute module of ``layer``, or None if it has none.
-
-    Reads the layer's prefetched metrics, so the layer page runs no query
-    for it.
-    """
-    return compute.effective_compute(layer.metrics.all())
 
 
 @register.filter
@@ -66,8 +58,19 @@ def readable(value, step):
     if value is None:
         return ""
     if not step.is_flops:
-        return f"{compute.count(value)} accelerators"
+        return f"{compute.count(value)} {ACCELERATORS_A_YEAR}"
     return compute.with_prefix(value, "FLOP/s")
+
+
+@register.filter
+def product_range(side, step):
+    """Write the range a running product spans, once and with one unit:
+    "200,000–300,000 accelerators a year", "160–240 EFLOP/s"."""
+    if not side.is_range:
+        return ""
+    if step.is_flops:
+        return compute.prefix_span(side.low, side.high, "FLOP/s")
+    return f"{compute.count_span(side.low, side.high)} {ACCELERATORS_A_YEAR}"
 
 
 @register.filter

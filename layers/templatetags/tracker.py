@@ -7,7 +7,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from layers import markdown
+from layers import compute, markdown
 from layers.models import EVEN, SCORE_MAX, Score, Side
 
 register = template.Library()
@@ -80,7 +80,7 @@ def figure(value):
     if value is None or value.is_missing:
         return "no public figure"
     if value.text:
-        number = value.text
+        number = compute.readable_numbers(value.text, value.unit)
     elif value.high is None or value.high == value.low:
         number = _number(value.low)
     else:
@@ -93,6 +93,12 @@ def figure(value):
     if unit.startswith("US$"):
         return f"US${number}{unit[3:]}"
     return f"{number} {unit}"
+
+
+@register.filter
+def readable_numbers(text, unit=""):
+    """Write numbers typed in e-notation in a note as people read them."""
+    return compute.readable_numbers(text, unit)
 
 
 @register.simple_tag(takes_context=True)
@@ -139,13 +145,24 @@ def _number(x):
 
 
 def _range(low, high):
-    if abs(low) >= SCIENTIFIC_FROM and abs(high) >= SCIENTIFIC_FROM:
-        low_m, low_e = _split(low)
-        high_m, high_e = _split(high)
-        if low_e == high_e:
-            power = str(low_e).translate(SUPERSCRIPTS)
-            return f"{low_m:g}–{high_m:g} × 10{power}"
-    return f"{_number(low)}–{_number(high)}"
+    """Write a range once, both ends to the same number of decimals."""
+    if abs(high) >= SCIENTIFIC_FROM:
+        high_m, exponent = _split(high)
+        low_m = round(low / 10**exponent, 3)
+        if abs(low_m) >= 0.1:
+            places = max(_decimals(f"{low_m:g}"), _decimals(f"{high_m:g}"))
+            power = str(exponent).translate(SUPERSCRIPTS)
+            return f"{low_m:.{places}f}–{high_m:.{places}f} × 10{power}"
+        return f"{_number(low)} to {_number(high)}"
+    low_text, high_text = _number(low), _number(high)
+    places = max(_decimals(low_text), _decimals(high_text))
+    if places:
+        low_text, high_text = f"{low:,.{places}f}", f"{high:,.{places}f}"
+    return f"{low_text}–{high_text}"
+
+
+def _decimals(text):
+    return len(text.partition(".")[2])
 
 
 def _split(x):

@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from layers import compute
 from layers.models import Layer
 from tests.browser.conftest import scroll_to_the_end
 
@@ -49,12 +50,31 @@ def test_scrolling_the_accelerators_page_builds_effective_compute(page, site):
     expect(page.locator(".ecm__step--pending")).to_have_count(0)
     expect(page.locator(".ecm__step--filled")).to_have_count(4)
     steps = page.locator(".ecm__step")
-    expect(steps.nth(0)).to_contain_text("3.6 million accelerators")
-    expect(steps.nth(0)).to_contain_text("250,000 accelerators")
+    us, china = (
+        steps.nth(0).locator(".ecm__side--us"),
+        steps.nth(0).locator(".ecm__side--china"),
+    )
+    expect(us.locator(".ecm__total")).to_have_text("3.6 million accelerators a year")
+    expect(china.locator(".ecm__total")).to_have_text("250,000 accelerators a year")
+    expect(china.locator(".ecm__what")).to_have_text(
+        "range 200,000–300,000 accelerators a year"
+    )
+    expect(steps.nth(1)).to_contain_text("7.8–8.0 × 10¹⁴ FLOP/s (dense BF16/FP16)")
+    expect(steps.nth(1)).to_contain_text("H100/H200 989 TFLOP/s; MI300X 1.31 PFLOP/s")
+    expect(steps.nth(1).locator(".ecm__side--china .ecm__what")).to_have_text(
+        "peak compute added a year; range 160–240 EFLOP/s"
+    )
     expect(steps.nth(2)).to_contain_text("3.3 ZFLOP/s")
     expect(steps.nth(2)).to_contain_text("3.3 × 10²¹ FLOP/s")
     expect(steps.nth(2)).to_contain_text("59 EFLOP/s")
     expect(steps.nth(3).locator(".ecm__ratio")).to_have_text("55×")
+    assert not re.search(r"\d[eE][-+]?\d", page.locator("main").inner_text())
+
+    result = page.locator(".metric", has_text="Effective compute produced")
+    expect(result.locator(".figure__value")).to_have_text(["3.3 ZFLOP/s", "59 EFLOP/s"])
+    expect(result).to_contain_text("US & Allies ahead 55×")
+    result.get_by_role("link", name="see it step by step").click()
+    expect(page).to_have_url(re.compile(r"#effective-compute$"))
 
 
 def test_sliders_update_the_score_and_the_link_reproduces_it(page, site, browser):
@@ -84,6 +104,44 @@ def test_sliders_update_the_score_and_the_link_reproduces_it(page, site, browser
     )
     expect(shared.locator("#w-talent")).to_have_value("10")
     shared.close()
+
+
+def test_dragging_a_slider_on_a_slow_line_logs_no_error(page, site):
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # Each answer takes longer than the pause between moves, so a request is
+    # still on its way when the next one starts.
+    page.context.new_cdp_session(page).send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 400,
+            "downloadThroughput": -1,
+            "uploadThroughput": -1,
+        },
+    )
+    page.goto(site + "/weigh/")
+
+    box = page.locator("#w-talent").bounding_box()
+    middle = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] / 2, middle)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(box["x"] + box["width"] * (0.5 + step / 20), middle, steps=3)
+        page.wait_for_timeout(300)
+    page.mouse.up()
+
+    stack = expected_stack()
+    weights = {layer.slug: compute.DEFAULT_WEIGHT for layer in stack}
+    weighing = compute.weigh(stack, compute.Weights({**weights, "talent": 10}))
+    verb = "leads" if weighing.leader == "China" else "lead"
+    expect(page).to_have_url(re.compile(r"/weigh/\?w-talent=10$"))
+    expect(page.locator("#weight-talent .weigh__weight-value")).to_have_text("10")
+    expect(page.locator("#weigh-result .weigh__verdict")).to_have_text(
+        f"{weighing.leader} {verb} by {score(weighing.gap)}"
+    )
+    assert errors == []
 
 
 def test_back_after_leaving_the_weights_shows_the_whole_page(page, site):
@@ -118,8 +176,10 @@ def test_without_javascript_every_number_is_already_there(no_js_page, site):
 
     page.goto(site + "/layer/ai-accelerators/")
     module = page.locator("#effective-compute")
-    for text in ("3.3 ZFLOP/s", "59 EFLOP/s", "55×"):
+    for text in ("3.3 ZFLOP/s", "59 EFLOP/s", "55×", "range 160–240 EFLOP/s"):
         expect(module).to_contain_text(text)
+    result = page.locator(".metric", has_text="Effective compute produced")
+    expect(result.locator(".figure__value")).to_have_text(["3.3 ZFLOP/s", "59 EFLOP/s"])
 
     page.goto(site + "/weigh/?w-talent=10&w-power-infrastructure=0")
     expect(page.locator(".weigh__verdict")).to_contain_text("US & Allies lead by 2.8")
