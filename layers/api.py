@@ -11,15 +11,16 @@ import datetime
 import re
 from typing import Annotated, Literal
 
-from django.db.models import Prefetch
+from django.db.models import Min, Prefetch
 from django.http import Http404
+from django.urls import reverse
 from ninja import Field, NinjaAPI, Path, Query, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.openapi.docs import Swagger
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
-from . import exports
-from .models import Layer, Metric, MetricValue, Section, leader_of
+from . import asof, exports
+from .models import Layer, Metric, MetricValue, Score, Section, Side, leader_of
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
@@ -39,8 +40,14 @@ published developments. Read-only; no key needed. Licensed
 scores dated on or before it and developments published by then. Metrics and
 sections are always the current ones.
 
+`as_of` may not be after today. Where a side had no score yet on that day,
+the layer's `note` says so and when its first score came; an empty score
+history of a day before the first score carries such a `note` too.
+
 Lists come a page at a time (`limit`, `offset`) with `count`, the total.
-A parameter that cannot be read gets a 400 whose `detail` says why.
+A parameter that cannot be read, a date `from` after `to` and an `as_of`
+after today get a 400 whose `detail` says why. `/api/v1/` lists the
+endpoints; any other address under it is a 404 in JSON.
 """
 
 
@@ -99,6 +106,25 @@ class ScoreOut(Schema):
     )
 
 
+class IndexLinks(Schema):
+    layers: str
+    layer: str = Field(description="One layer: put its slug in place of {slug}.")
+    scores: str
+    developments: str
+    openapi: str = Field(description="This API's OpenAPI schema.")
+    docs: str = Field(description="This API's documentation, to read and try.")
+    data: str = Field(description="The same data as files to download.")
+
+
+class IndexOut(Schema):
+    name: str
+    version: str
+    description: str
+    licence: str
+    licence_url: str
+    links: IndexLinks
+
+
 class LayerOut(Schema):
     slug: str
     name: str
@@ -112,6 +138,10 @@ class LayerOut(Schema):
     china_as_of: datetime.date | None
     leader: str | None = Field(
         description="'US & Allies', 'China' or 'Even'; null until both are scored."
+    )
+    note: str | None = Field(
+        description="Why a score is null: the side had no score yet on the day "
+        "asked for, or has none at all. Null when both sides are scored."
     )
 
 
@@ -164,6 +194,10 @@ class ScorePage(Schema):
     count: int
     limit: int
     offset: int
+    note: str | None = Field(
+        description="Set when nothing matches because as_of is before the first "
+        "score: says when the first score came."
+    )
     items: list[ScoreOut]
 
 
@@ -175,6 +209,21 @@ class DevelopmentPage(Schema):
 
 
 ERRORS = {400: Error, 404: Error}
+BAD_AS_OF = "as_of cannot be read or is after today."
+BAD_LIST = (
+    "A parameter cannot be read, from is after to, or as_of is after today; "
+    "detail says which."
+)
+NO_LAYER = "No layer has this slug."
+
+
+def _answers(bad, missing=None):
+    """Say in the schema when each error is sent (openapi_extra)."""
+    # Integer codes, as ninja keys its own, so the two merge.
+    responses = {400: {"description": bad}}
+    if missing:
+        responses[404] = {"description": missing}
+    return {"responses": responses}
 
 
 def _iso_day(value):
@@ -184,12 +233,23 @@ def _iso_day(value):
     raise ValueError("Write the date as YYYY-MM-DD, e.g. 2026-12-02.")
 
 
+def _not_after_today(day):
+    if day > asof.today():
+        raise ValueError(
+            f"as_of must not be after today ({asof.today().isoformat()}): the "
+            "tracker cannot show a day that has not come yet."
+        )
+    return day
+
+
 Day = Annotated[datetime.date, BeforeValidator(_iso_day)]
+PastDay = Annotated[Day, AfterValidator(_not_after_today)]
 
 AsOf = Annotated[
-    Day | None,
+    PastDay | None,
     Query(
-        description="Show the tracker as it stood at the end of this day (YYYY-MM-DD)."
+        description="Show the tracker as it stood at the end of this day "
+        "(YYYY-MM-DD), today or earlier."
     ),
 ]
 LayerSlug = Annotated[
@@ -240,17 +300,46 @@ Slug = Annotated[
 
 
 @api.get(
+    "/",
+    response={200: IndexOut},
+    tags=["index"],
+    summary="What this API offers",
+)
+def index(request):
+    """The API's name and version, and a link to each endpoint and the docs."""
+    base = exports.site_url(request)
+    here = base + request.path
+    return {
+        "name": api.title,
+        "version": api.version,
+        "description": "The AI Stack Tracker's public data: layers, scores and "
+        "developments. Read-only; no key needed.",
+        "licence": exports.LICENCE,
+        "licence_url": exports.LICENCE_URL,
+        "links": {
+            "layers": here + "layers",
+            "layer": here + "layers/{slug}",
+            "scores": here + "scores",
+            "developments": here + "developments",
+            "openapi": here + "openapi.json",
+            "docs": here + "docs",
+            "data": base + reverse("data:index"),
+        },
+    }
+
+
+@api.get(
     "/layers",
     response={200: list[LayerOut], 400: Error},
     tags=["layers"],
     summary="Every layer",
+    openapi_extra=_answers(BAD_AS_OF),
 )
 def layers(request, as_of: AsOf = None):
     """Every layer, bottom of the stack first, with both sides' current scores."""
-    return [
-        _layer(request, layer)
-        for layer in Layer.objects.with_current_scores(as_of=as_of).order_by("position")
-    ]
+    found = list(Layer.objects.with_current_scores(as_of=as_of).order_by("position"))
+    notes = _unscored_notes(found, as_of)
+    return [_layer(request, layer, notes.get(layer.pk)) for layer in found]
 
 
 @api.get(
@@ -258,6 +347,7 @@ def layers(request, as_of: AsOf = None):
     response={200: LayerDetailOut, **ERRORS},
     tags=["layers"],
     summary="One layer",
+    openapi_extra=_answers(BAD_AS_OF, NO_LAYER),
 )
 def layer(request, slug: Slug, as_of: AsOf = None):
     """One layer: its current scores with reasons, metrics and sections."""
@@ -279,8 +369,9 @@ def layer(request, slug: Slug, as_of: AsOf = None):
     if found is None:
         raise _no_layer(slug)
     scores = exports.current_score_queryset(as_of, found)
+    note = _unscored_notes([found], as_of).get(found.pk)
     return {
-        **_layer(request, found),
+        **_layer(request, found, note),
         "related": [other.slug for other in found.related.all()],
         "current_scores": [_score(request, score) for score in scores],
         "metrics": [
@@ -308,6 +399,7 @@ def layer(request, slug: Slug, as_of: AsOf = None):
     response={200: ScorePage, **ERRORS},
     tags=["scores"],
     summary="Score history",
+    openapi_extra=_answers(BAD_LIST, NO_LAYER),
 )
 def scores(
     request,
@@ -320,7 +412,9 @@ def scores(
     offset: Offset = 0,
 ):
     """Every assessment, newest first, each with the score it replaced."""
-    found = exports.score_queryset(as_of, _layer_or_404(layer))
+    _check_order(date_from, date_to)
+    chosen = _layer_or_404(layer)
+    found = exports.score_queryset(as_of, chosen)
     if side:
         found = found.filter(side=side)
     if date_from:
@@ -328,10 +422,12 @@ def scores(
     if date_to:
         found = found.filter(as_of__lte=date_to)
     found = found.order_by("-as_of", "-pk")
+    count = found.count()
     return {
-        "count": found.count(),
+        "count": count,
         "limit": limit,
         "offset": offset,
+        "note": _before_first_note(as_of, chosen, side) if not count else None,
         "items": [_score(request, s) for s in found[offset : offset + limit]],
     }
 
@@ -341,6 +437,7 @@ def scores(
     response={200: DevelopmentPage, **ERRORS},
     tags=["developments"],
     summary="Published developments",
+    openapi_extra=_answers(BAD_LIST, NO_LAYER),
 )
 def developments(
     request,
@@ -353,6 +450,7 @@ def developments(
     offset: Offset = 0,
 ):
     """Published developments, newest first; never drafts or scheduled items."""
+    _check_order(date_from, date_to)
     found = exports.development_queryset(as_of, _layer_or_404(layer))
     if category:
         found = found.filter(category__iexact=category)
@@ -380,7 +478,8 @@ def bad_parameters(request, error):
             "parameter": ".".join(str(part) for part in problem["loc"][1:])
             or str(problem["loc"][0]),
             "in": problem["loc"][0],
-            "message": problem["msg"],
+            # pydantic puts "Value error, " before what our own checks say.
+            "message": problem["msg"].removeprefix("Value error, "),
         }
         for problem in error.errors
     ]
@@ -398,6 +497,96 @@ def not_found(request, error):
     return api.create_response(request, {"detail": detail}, status=404)
 
 
+def unknown_endpoint(request, rest=""):
+    """Answer any other address under /api/v1/ with a 404 in JSON."""
+    index_url = reverse("api-v1:index")
+    detail = (
+        f"There is no endpoint at {request.path}. The endpoints are listed at "
+        f"{index_url}, and documented at {index_url}docs."
+    )
+    return api.create_response(request, {"detail": detail}, status=404)
+
+
+def _check_order(date_from, date_to):
+    if date_from and date_to and date_from > date_to:
+        raise ValidationError(
+            [
+                {
+                    "loc": ("query", "from"),
+                    "msg": f"from ({date_from.isoformat()}) must not be after to "
+                    f"({date_to.isoformat()}); swap them for that range.",
+                }
+            ]
+        )
+
+
+def _first_score_dates(layers):
+    """{(layer id, side): date of its first score}, in one query."""
+    rows = (
+        Score.objects.filter(layer__in=layers)
+        .values("layer_id", "side")
+        .annotate(first=Min("as_of"))
+        .order_by()
+    )
+    return {(row["layer_id"], row["side"]): row["first"] for row in rows}
+
+
+def _unscored_notes(layers, as_of):
+    """{layer id: a note saying why a side's score is null}.
+
+    Costs a query only when some side has no score on the day asked for.
+    """
+    unscored = [
+        layer for layer in layers if layer.us_score is None or layer.china_score is None
+    ]
+    if not unscored:
+        return {}
+    firsts = _first_score_dates(unscored) if as_of else {}
+    return {layer.pk: _unscored_note(layer, as_of, firsts) for layer in unscored}
+
+
+def _unscored_note(layer, as_of, firsts):
+    missing = [
+        side
+        for side in (Side.US, Side.CHINA)
+        if getattr(layer, f"{side}_score") is None
+    ]
+    later = {side: firsts.get((layer.pk, side.value)) for side in missing}
+    if as_of and len(missing) == 2 and len(set(later.values())) == 1 and later[Side.US]:
+        return (
+            f"No score existed yet on {as_of.isoformat()}: the first for this "
+            f"layer is dated {later[Side.US].isoformat()}."
+        )
+    sentences = []
+    for side in missing:
+        if later[side]:
+            sentences.append(
+                f"No {side.label} score existed yet on {as_of.isoformat()}: "
+                f"its first is dated {later[side].isoformat()}."
+            )
+        else:
+            sentences.append(f"{side.label} has not been scored yet.")
+    return " ".join(sentences)
+
+
+def _before_first_note(as_of, layer, side):
+    """Say so when as_of is before the first score the filters could match."""
+    if as_of is None:
+        return None
+    scores = Score.objects.all()
+    if layer:
+        scores = scores.filter(layer=layer)
+    if side:
+        scores = scores.filter(side=side)
+    first = scores.aggregate(first=Min("as_of"))["first"]
+    if first is None or first <= as_of:
+        return None
+    return (
+        f"No score existed yet on {as_of.isoformat()}: the first is dated "
+        f"{first.isoformat()}."
+    )
+
+
 def _layer_or_404(slug):
     if not slug:
         return None
@@ -411,7 +600,7 @@ def _no_layer(slug):
     return HttpError(404, f"There is no layer with the slug '{slug}'.")
 
 
-def _layer(request, layer):
+def _layer(request, layer, note=None):
     return {
         "slug": layer.slug,
         "name": layer.name,
@@ -424,6 +613,7 @@ def _layer(request, layer):
         "us_as_of": layer.us_as_of,
         "china_as_of": layer.china_as_of,
         "leader": leader_of(layer.us_score, layer.china_score),
+        "note": note,
     }
 
 

@@ -14,14 +14,14 @@ downloads. Everything here takes an ``as_of`` date or None; None means now.
 import datetime as dt
 from urllib.parse import unquote_plus
 
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 PARAM = "as_of"
 # Nothing on the tracker predates this; earlier dates are treated as typos.
 EARLIEST = dt.date(2000, 1, 1)
 
 MALFORMED = "That date could not be read, so today's scores are shown instead."
-FUTURE = "That date is in the future, so today's scores are shown instead."
+FUTURE = "{day} is in the future, so today's scores are shown instead."
 ABSURD = "That date is too long ago, so today's scores are shown instead."
 
 
@@ -47,7 +47,8 @@ def parse_date(value):
     if day < EARLIEST:
         return None, ABSURD
     if day > today():
-        return None, FUTURE
+        # The date is named: the reader may have mistyped the year.
+        return None, FUTURE.format(day=dateformat.format(day, "j F Y"))
     return day, None
 
 

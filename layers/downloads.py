@@ -12,13 +12,15 @@ from django.shortcuts import render
 from django.urls import path, re_path
 from django.views.decorators.http import require_GET
 
-from . import exports
+from . import asof, exports
 from .models import Layer
 from .views import chosen_layer
 
 app_name = "data"
 
 BAD_DATE = "as_of must be a date written YYYY-MM-DD, e.g. 2026-12-02."
+# As the API answers: a file of a day to come would only be today's, misdated.
+FUTURE_DATE = "as_of must not be after today ({today:%Y-%m-%d})."
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -70,13 +72,17 @@ def _options(request):
     if raw := request.GET.get("as_of"):
         as_of = parse_date(raw)
         if as_of is None:
-            return None, HttpResponseBadRequest(
-                BAD_DATE, content_type="text/plain; charset=utf-8"
-            )
+            return None, _bad_request(BAD_DATE)
+        if as_of > asof.today():
+            return None, _bad_request(FUTURE_DATE.format(today=asof.today()))
     options = exports.Options(
         layer=layer, as_of=as_of, base_url=exports.site_url(request)
     )
     return options, None
+
+
+def _bad_request(text):
+    return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
 
 
 def parse_date(value):

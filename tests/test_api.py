@@ -10,6 +10,7 @@ import time_machine
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from layers.api import MAX_LIMIT, api
 from layers.models import ScoreConfidence, Side
@@ -302,6 +303,170 @@ def test_bad_parameters_get_a_400_naming_the_parameter(client, content, url, par
     assert [error["parameter"] for error in data["errors"]] == [parameter]
 
 
+def test_a_date_that_cannot_be_read_is_explained_in_plain_words(client, content):
+    data = get(client, "/api/v1/scores?as_of=yesterday", status=400)
+
+    assert data["detail"] == (
+        "Bad parameter. as_of: Write the date as YYYY-MM-DD, e.g. 2026-12-02."
+    )
+
+
+@pytest.mark.parametrize("endpoint", ["scores", "developments"])
+def test_from_after_to_is_a_400_that_says_so(client, content, endpoint):
+    data = get(client, f"/api/v1/{endpoint}?from=2026-05-01&to=2026-01-01", 400)
+
+    assert data["detail"] == (
+        "Bad parameter. from: from (2026-05-01) must not be after to "
+        "(2026-01-01); swap them for that range."
+    )
+    assert [error["parameter"] for error in data["errors"]] == ["from"]
+
+
+@pytest.mark.parametrize("endpoint", ["scores", "developments"])
+def test_from_and_to_may_be_the_same_day(client, content, endpoint):
+    get(client, f"/api/v1/{endpoint}?from=2026-12-02&to=2026-12-02")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/layers?as_of=2026-12-04",
+        "/api/v1/layers/critical-minerals?as_of=2027-01-01",
+        "/api/v1/scores?as_of=2026-12-04",
+        "/api/v1/developments?as_of=9999-12-31",
+    ],
+)
+def test_a_future_as_of_is_a_400_that_says_so(client, content, url):
+    data = get(client, url, status=400)
+
+    assert data["detail"] == (
+        "Bad parameter. as_of: as_of must not be after today (2026-12-03): the "
+        "tracker cannot show a day that has not come yet."
+    )
+    assert [error["parameter"] for error in data["errors"]] == ["as_of"]
+
+
+def test_today_is_a_good_as_of(client, content):
+    data = get(client, "/api/v1/layers?as_of=2026-12-03")
+
+    assert data[0]["us_score"] == 4.0
+
+
+# A day before the first score
+
+
+def test_layers_before_the_first_score_say_so(client, content):
+    data = get(client, "/api/v1/layers?as_of=2025-01-01")
+
+    assert [(layer["us_score"], layer["note"]) for layer in data] == [
+        (
+            None,
+            "No score existed yet on 2025-01-01: the first for this layer is "
+            "dated 2025-03-01.",
+        ),
+        (
+            None,
+            "No score existed yet on 2025-01-01: the first for this layer is "
+            "dated 2026-12-02.",
+        ),
+    ]
+
+
+def test_a_side_scored_later_than_the_other_is_named(client, content):
+    space = make_layer("Space", position=3)
+    add_score(space, Side.US, "5.0", as_of=FIRST)
+    add_score(space, Side.CHINA, "6.0", as_of=LATEST)
+
+    data = get(client, "/api/v1/layers/space?as_of=2026-01-01")
+
+    assert (data["us_score"], data["china_score"]) == (5.0, None)
+    assert data["note"] == (
+        "No China score existed yet on 2026-01-01: its first is dated 2026-12-02."
+    )
+
+
+def test_a_side_never_scored_is_named(client, content):
+    make_layer("Space", position=3)
+
+    data = get(client, "/api/v1/layers")
+
+    assert data[-1]["note"] == (
+        "US & Allies has not been scored yet. China has not been scored yet."
+    )
+    assert data[0]["note"] is None
+
+
+def test_score_history_before_the_first_score_says_so(client, content):
+    data = get(client, "/api/v1/scores?as_of=2025-01-01")
+
+    assert (data["count"], data["items"]) == (0, [])
+    assert data["note"] == (
+        "No score existed yet on 2025-01-01: the first is dated 2025-03-01."
+    )
+
+
+def test_score_history_note_looks_at_the_layer_asked_for(client, content):
+    data = get(client, "/api/v1/scores?layer=power-infrastructure&as_of=2026-06-30")
+
+    assert data["count"] == 0
+    assert data["note"] == (
+        "No score existed yet on 2026-06-30: the first is dated 2026-12-02."
+    )
+
+
+def test_score_history_with_scores_has_no_note(client, content):
+    assert get(client, "/api/v1/scores?as_of=2026-06-30")["note"] is None
+    # Empty for another reason: no note about the first score.
+    assert get(client, "/api/v1/scores?from=2027-01-01")["note"] is None
+
+
+# Finding the way
+
+
+def test_the_api_root_lists_the_endpoints(client, content):
+    data = get(client, "/api/v1/")
+
+    assert (data["name"], data["version"]) == ("The AI Stack Tracker API", "1")
+    assert data["licence"] == "CC BY 4.0"
+    assert data["links"] == {
+        "layers": "http://testserver/api/v1/layers",
+        "layer": "http://testserver/api/v1/layers/{slug}",
+        "scores": "http://testserver/api/v1/scores",
+        "developments": "http://testserver/api/v1/developments",
+        "openapi": "http://testserver/api/v1/openapi.json",
+        "docs": "http://testserver/api/v1/docs",
+        "data": "http://testserver/data/",
+    }
+
+
+def test_every_link_from_the_api_root_answers(client, content):
+    links = get(client, "/api/v1/")["links"]
+
+    for name, url in links.items():
+        url = url.replace("{slug}", "critical-minerals")
+        response = client.get(url.removeprefix("http://testserver"))
+        assert response.status_code == 200, name
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/nothing-here", "/api/v1/layers/", "/api/v2/", "/api/v1/a/b/c"]
+)
+def test_an_unknown_address_under_the_api_is_a_404_in_json(client, url):
+    response = client.get(url)
+
+    if url.startswith("/api/v2/"):
+        # Not under /api/v1/: the site's own page.
+        assert response.status_code == 404
+        assert response["Content-Type"].startswith("text/html")
+        return
+    data = get(client, url, status=404)
+    assert data["detail"] == (
+        f"There is no endpoint at {url}. The endpoints are listed at /api/v1/, "
+        "and documented at /api/v1/docs."
+    )
+    assert response["Access-Control-Allow-Origin"] == "*"
+
+
 # Nothing unpublished
 
 
@@ -357,6 +522,28 @@ def test_openapi_schema_is_json_with_every_path(client):
         responses = schema["paths"][path]["get"]["responses"]
         assert {"200", "400"} <= set(responses)
     assert "internal_notes" not in json.dumps(schema)
+    assert "/api/v1/" in schema["paths"]
+
+
+def test_openapi_schema_says_when_each_error_is_sent(client):
+    paths = get(client, "/api/v1/openapi.json")["paths"]
+
+    scores = paths["/api/v1/scores"]["get"]["responses"]
+    assert scores["400"]["description"] == (
+        "A parameter cannot be read, from is after to, or as_of is after today; "
+        "detail says which."
+    )
+    assert scores["404"]["description"] == "No layer has this slug."
+    layers = paths["/api/v1/layers"]["get"]["responses"]
+    assert layers["400"]["description"] == "as_of cannot be read or is after today."
+    assert "$ref" in json.dumps(scores["400"]["content"])
+
+
+def test_openapi_schema_has_the_notes(client):
+    schemas = get(client, "/api/v1/openapi.json")["components"]["schemas"]
+
+    assert "note" in schemas["LayerOut"]["properties"]
+    assert "note" in schemas["ScorePage"]["properties"]
 
 
 def test_docs_page_loads_swagger_from_this_site(client):
@@ -416,4 +603,36 @@ schema = _own_schema()
     suppress_health_check=list(hypothesis.HealthCheck),
 )
 def test_api_conforms_to_its_own_schema(case, content, wsgi_requests):
-    case.call_and_validate()
+    case.call_and_validate(
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[valid_data_is_refused_only_by_unwritable_rules],
+    )
+
+
+def valid_data_is_refused_only_by_unwritable_rules(ctx, response, case):
+    """Like schemathesis's positive_data_acceptance, except that a 400 is right
+    for the two rules an OpenAPI schema cannot state: ``from`` after ``to``,
+    and ``as_of`` after today."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return
+    if response.status_code < 400 or response.status_code in ACCEPTED_REFUSALS:
+        return
+    query = case.query or {}
+    dates = {name: _day(query.get(name)) for name in ("from", "to", "as_of")}
+    reversed_range = dates["from"] and dates["to"] and dates["from"] > dates["to"]
+    future = dates["as_of"] and dates["as_of"] > NOW.date()
+    assert response.status_code == 400 and (reversed_range or future), (
+        f"valid data refused with {response.status_code}: {response.text[:300]}"
+    )
+
+
+# What positive_data_acceptance accepts besides success (schemathesis 4).
+ACCEPTED_REFUSALS = {401, 403, 404, 409, 429}
+
+
+def _day(text):
+    try:
+        return datetime.date.fromisoformat(text) if text else None
+    except (TypeError, ValueError):
+        return None

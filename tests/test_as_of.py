@@ -40,6 +40,7 @@ pytestmark = pytest.mark.django_db
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 NOW = datetime.datetime(2026, 12, 3, 15, 0, tzinfo=datetime.UTC)
 HTMX = {"HTTP_HX_REQUEST": "true"}
+FUTURE = "{day} is in the future, so today's scores are shown instead."
 
 
 @pytest.fixture(autouse=True)
@@ -132,8 +133,8 @@ def test_parse_as_of_without_the_parameter_means_now():
         ("2026-6-3", asof.MALFORMED),
         ("\x00", asof.MALFORMED),
         ("9" * 5000, asof.MALFORMED),
-        ("2026-12-04", asof.FUTURE),
-        ("9999-12-31", asof.FUTURE),
+        ("2026-12-04", FUTURE.format(day="4 December 2026")),
+        ("9999-12-31", FUTURE.format(day="31 December 9999")),
         ("1999-12-31", asof.ABSURD),
         ("0001-01-01", asof.ABSURD),
     ],
@@ -156,7 +157,10 @@ def test_future_is_judged_by_the_site_s_calendar():
     with time_machine.travel(datetime.datetime(2026, 12, 4, 2, 0, tzinfo=datetime.UTC)):
         request = RequestFactory().get("/", {"as_of": "2026-12-04"})
 
-        assert asof.parse_as_of(request) == (None, asof.FUTURE)
+        assert asof.parse_as_of(request) == (
+            None,
+            "4 December 2026 is in the future, so today's scores are shown instead.",
+        )
 
 
 def test_end_of_day_is_the_last_moment_of_the_day_in_the_site_time_zone():
@@ -312,7 +316,7 @@ def test_date_picker_shows_the_day_viewed(client, minerals):
         ("bogus", "That date could not be read"),
         ("2026-02-30", "That date could not be read"),
         ("<script>alert(1)</script>", "That date could not be read"),
-        ("2027-01-01", "That date is in the future"),
+        ("2027-01-01", "1 January 2027 is in the future"),
         ("1800-01-01", "That date is too long ago"),
     ],
 )
@@ -325,6 +329,39 @@ def test_bad_as_of_is_ignored_with_a_short_note(client, minerals, raw, note):
     assert "You are viewing the tracker as it stood" not in words
     assert comparison(response).startswith("US & Allies 3.0 /10")
     assert "<script>alert(1)" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/layer/critical-minerals/?as_of=2027-01-01",
+        "/layer/critical-minerals/comparison/?as_of=2027-01-01",
+        "/weigh/?as_of=2027-01-01",
+        "/weakest-link/?as_of=2027-01-01",
+    ],
+)
+def test_a_future_date_shows_today_with_a_note_on_every_page(client, minerals, url):
+    response = get(client, url)
+
+    words = text_of(response)
+    assert (
+        "1 January 2027 is in the future, so today's scores are shown instead." in words
+    )
+    assert "You are viewing the tracker as it stood" not in words
+    assert response.context["as_of"] is None
+    assert "3.0" in words  # today's US score, not an empty board
+
+
+def test_a_future_date_on_a_layer_page_links_and_cites_today_s(client, minerals):
+    html = get(client, "/layer/critical-minerals/?as_of=2027-01-01").content.decode()
+
+    assert 'href="/data/scores.csv?layer=critical-minerals"' in html
+    assert (
+        '<link rel="canonical" href="http://testserver/layer/critical-minerals/">'
+        in html
+    )
+    # Neither the downloads nor the citation carry the date set aside.
+    assert "as_of=2027" not in html
 
 
 def test_layer_links_from_a_historical_home_keep_the_day(client, power):

@@ -325,6 +325,23 @@ def test_unreadable_as_of_is_a_bad_request(client, content, value):
     assert "YYYY-MM-DD" in response.text
 
 
+@pytest.mark.parametrize(
+    "name", ["scores.csv", "developments.json", "tracker-data.zip"]
+)
+def test_future_as_of_is_a_bad_request_that_says_so(client, content, name):
+    response = client.get(f"/data/{name}?as_of=2026-12-04")
+
+    assert response.status_code == 400
+    assert response.text == "as_of must not be after today (2026-12-03)."
+
+
+def test_today_is_a_good_as_of_for_a_download(client, content):
+    response = client.get("/data/scores.csv?as_of=2026-12-03")
+
+    assert response.status_code == 200
+    assert len(csv_rows(response)) == 4
+
+
 # The zip
 
 

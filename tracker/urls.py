@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from layers import methodology, search, social
-from layers.api import api
+from layers.api import api, unknown_endpoint
 from news import feeds
 
 from .sitemaps import SITEMAPS
@@ -24,6 +24,8 @@ urlpatterns = [
     path("search/", search.results, name="search"),
     path("data/", include("layers.downloads")),
     path("api/v1/", api.urls),
+    # Anything else under the API is answered in JSON, not with the HTML 404.
+    re_path(r"^api/v1/(?P<rest>.*)$", unknown_endpoint),
     path("methodology/", methodology.methodology, name="methodology"),
     path("social.png", social.site_image, name="social-image"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),

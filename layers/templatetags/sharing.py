@@ -49,7 +49,10 @@ def canonical_url(context):
     params = [
         (name, query[name])
         for name in CANONICAL_PARAMS
-        if query.get(name) and not (name == "page" and query[name] == "1")
+        if query.get(name)
+        and not (name == "page" and query[name] == "1")
+        # An as_of the page set aside (a future date, say) shows today's page.
+        and not (name == "as_of" and not context.get("as_of"))
     ]
     path = escape_uri_path(request.path)
     if params:

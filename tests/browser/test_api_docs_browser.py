@@ -32,7 +32,9 @@ def test_api_docs_list_every_endpoint_and_answer_a_request(page, site):
 
     page.goto(site + "/api/v1/docs")
 
-    expect(page.locator(".opblock")).to_have_count(4)
+    # The index of the API, then its four endpoints.
+    expect(page.locator(".opblock")).to_have_count(5)
+    expect(page.locator(".opblock-summary-path").first).to_have_text("/api/v1/")
     expect(page.locator("#swagger-ui")).to_contain_text("/api/v1/layers/{slug}")
     page.locator(".opblock-summary").first.click()
     page.get_by_role("button", name="Try it out").click()
