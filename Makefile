@@ -54,7 +54,12 @@ help:
 	@echo "make bench  measure a large synthetic stack under gunicorn (PostgreSQL)"
 	@echo "make fmt    format the code and fix what the linter can"
 
+# Graphviz's dot lays out the flow charts; without it they show their tables.
 install: $(STAMP)
+	@command -v dot >/dev/null || { \
+	  if [ "$$(id -u)" -eq 0 ]; then apt-get install -y -qq graphviz; \
+	  else sudo -n apt-get install -y -qq graphviz; fi; } || \
+	  echo "Graphviz could not be installed: flow charts will show only their tables." >&2
 
 # axe-core and the Nu HTML Checker, pinned by the lock file, for the tests
 # that check every kind of page.

@@ -9,11 +9,13 @@ needs no inline style.
 """
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from . import layout
 from .tables import LEVELS, NO_FIGURE, SCALE, SIDE_NAMES, Figure, Kind, series_side
 
 WIDE = 720
@@ -182,7 +184,6 @@ class Canvas:
         self.width = width
         self.ident = ident
         self.parts = []
-        self.uses_arrow = False
 
     def _attrs(self, attrs):
         out = []
@@ -205,10 +206,8 @@ class Canvas:
     def line(self, x1, y1, x2, y2, cls):
         self.element("line", cls, x1=x1, y1=y1, x2=x2, y2=y2)
 
-    def path(self, d, cls, arrow=False):
-        marker = f"url(#{self.ident}-arrow)" if arrow else None
-        self.uses_arrow = self.uses_arrow or arrow
-        self.element("path", cls, d=d, marker_end=marker)
+    def path(self, d, cls):
+        self.element("path", cls, d=d)
 
     def circle(self, cx, cy, r, cls):
         self.element("circle", cls, cx=cx, cy=cy, r=r)
@@ -251,14 +250,6 @@ class Canvas:
 
     def svg(self, height, title, desc, cls):
         height = math.ceil(height)
-        defs = ""
-        if self.uses_arrow:
-            defs = (
-                f'<defs><marker id="{self.ident}-arrow" viewBox="0 0 10 10" '
-                'refX="8" refY="5" markerWidth="7" markerHeight="7" '
-                'orient="auto-start-reverse"><path class="chart__arrowhead" '
-                'd="M0,0 L10,5 L0,10 z"/></marker></defs>'
-            )
         head = (
             f'<svg class="{escape(cls)}" viewBox="0 0 {self.width} {height}" '
             f'width="{self.width}" height="{height}" role="img" '
@@ -267,7 +258,7 @@ class Canvas:
             f'<title id="{self.ident}-title">{escape(title)}</title>'
             f'<desc id="{self.ident}-desc">{escape(desc)}</desc>'
         )
-        return mark_safe(head + defs + "".join(self.parts) + "</svg>")  # noqa: S308
+        return mark_safe(head + "".join(self.parts) + "</svg>")  # noqa: S308
 
 
 # Colours
@@ -367,7 +358,8 @@ class Drawing:
     wide: str
     narrow: str
     desc: str
-    keys: list = field(default_factory=list)
+    # Graphviz could not lay the chart out: ``wide`` says so in a sentence.
+    is_unavailable: bool = False
 
 
 def figure_text(row, figure, unit):
@@ -1051,36 +1043,15 @@ def draw_heatmap(canvas, chart, data):
 @dataclass
 class _Node:
     row: object
-    layer: int = 0
-    order: float = 0.0
     x: float = 0.0
     y: float = 0.0
     width: float = 0.0
     height: float = 0.0
-    lines: list = field(default_factory=list)
-    band: int = 0
-    column: int = 0
-
-
-def _layers(rows):
-    """Place each node one column right of the furthest node flowing in."""
-    by_name = {row.label.casefold(): row for row in rows}
-    incoming = {row.label.casefold(): [] for row in rows}
-    for row in rows:
-        for target in row.targets:
-            incoming[target.casefold()].append(row)
-    depth = {}
-
-    def depth_of(row):
-        key = row.label.casefold()
-        if key not in depth:
-            parents = incoming[key]
-            depth[key] = 1 + max((depth_of(p) for p in parents), default=-1)
-        return depth[key]
-
-    for row in rows:
-        depth_of(row)
-    return {key: depth[key] for key in by_name}, incoming
+    title: list = field(default_factory=list)  # (text, style) lines
+    blocks: list = field(default_factory=list)  # one list of lines per detail
+    across: int = 1  # detail blocks side by side
+    tail: list = field(default_factory=list)  # the note, then written links
+    badge_inline: bool = False
 
 
 def _link_text(row, unit):
@@ -1105,25 +1076,46 @@ def _labelled(name, value, width):
     return [(spans, SMALL), *((line, SMALL) for line in lines[1:])]
 
 
-def _node_lines(row, width, links=()):
-    out = [(line, STRONG) for line in wrap(row.label, width, STRONG)]
-    for name, value in row.details:
-        out.extend(_labelled(name, value, width))
+BADGE_HEIGHT = 22
+NODE_PAD = 28  # the level bar and margin on the left, a margin on the right
+COLUMN_GAP = 18
+# A box this wide sets its details side by side and its badge by its name.
+WIDE_BOX = 520
+BADGE_BY_NAME = 400
+
+
+def _badge_width(level):
+    return text_width(level.upper(), LEVEL) + 14
+
+
+def _node(row, width, links=()):
+    """A box ``width`` wide for ``row``, its lines laid out and measured."""
+    node = _Node(row, width=width)
+    inner = width - NODE_PAD
+    node.badge_inline = bool(row.level) and width >= BADGE_BY_NAME
+    title_width = inner - (_badge_width(row.level) + 12 if node.badge_inline else 0)
+    node.title = [(line, STRONG) for line in wrap(row.label, title_width, STRONG)]
+    if width >= WIDE_BOX and len(row.details) > 1:
+        node.across = min(len(row.details), 3)
+    block_width = (inner - COLUMN_GAP * (node.across - 1)) / node.across
+    node.blocks = [_labelled(name, value, block_width) for name, value in row.details]
     if row.note:
-        out.extend((line, SMALL) for line in wrap(capfirst(row.note), width, SMALL))
+        node.tail += [(line, SMALL) for line in wrap(capfirst(row.note), inner, SMALL)]
     for target, text in links:
         words = f"→ {target}" + (f": {text}" if text else "")
-        for line in wrap(words, width, BODY):
-            out.append((line, BODY))
-    return out
+        node.tail += [(line, BODY) for line in wrap(words, inner, BODY)]
+    node.height = 14 + _lines_height(node.title) + 9
+    for start in range(0, len(node.blocks), node.across):
+        line = node.blocks[start : start + node.across]
+        node.height += max(_lines_height(block) for block in line)
+    node.height += _lines_height(node.tail)
+    if row.level and not node.badge_inline:
+        node.height += BADGE_HEIGHT
+    return node
 
 
-BADGE_HEIGHT = 22
-
-
-def _node_height(node):
-    height = 14 + sum(line_height(style) for _, style in node.lines) + 6
-    return height + (BADGE_HEIGHT if node.row.level else 0)
+def _lines_height(lines):
+    return sum(line_height(style) for _, style in lines)
 
 
 def _flow_legend(canvas, data):
@@ -1148,7 +1140,7 @@ def _flow_legend(canvas, data):
     return y
 
 
-def _draw_node(canvas, node, level_column):
+def _draw_node(canvas, node):
     row = node.row
     canvas.open("chart__node")
     level = f" chart__level--{row.level}" if row.level else ""
@@ -1164,17 +1156,34 @@ def _draw_node(canvas, node, level_column):
             f"chart__level-bar chart__level--{row.level}",
             rx=2,
         )
+    left = node.x + 16
     cursor = node.y + 19
-    for text, style in node.lines:
-        canvas.text(node.x + 16, cursor, text, style)
+    for text, style in node.title:
+        canvas.text(left, cursor, text, style)
+        cursor += line_height(style)
+    inner = node.width - NODE_PAD
+    block_width = (inner - COLUMN_GAP * (node.across - 1)) / node.across
+    for start in range(0, len(node.blocks), node.across):
+        line = node.blocks[start : start + node.across]
+        for index, block in enumerate(line):
+            y = cursor
+            for text, style in block:
+                canvas.text(left + index * (block_width + COLUMN_GAP), y, text, style)
+                y += line_height(style)
+        cursor += max(_lines_height(block) for block in line)
+    for text, style in node.tail:
+        canvas.text(left, cursor, text, style)
         cursor += line_height(style)
     if row.level:
         word = row.level.upper()
-        width = text_width(word, LEVEL) + 14
-        top = node.y + node.height - BADGE_HEIGHT - 4
-        canvas.rect(node.x + 16, top, width, 17, f"chart__level--{row.level}", rx=8)
+        width = _badge_width(row.level)
+        if node.badge_inline:
+            bx, top = node.x + node.width - 12 - width, node.y + 8
+        else:
+            bx, top = left, node.y + node.height - BADGE_HEIGHT - 4
+        canvas.rect(bx, top, width, 17, f"chart__level--{row.level}", rx=8)
         canvas.text(
-            node.x + 23,
+            bx + 7,
             top + 12.5,
             word,
             LEVEL,
@@ -1183,174 +1192,231 @@ def _draw_node(canvas, node, level_column):
     canvas.close()
 
 
+LABEL_ROOM = 150
+
+
+def _label_box(row, unit, room=LABEL_ROOM):
+    """The lines of a link's figure and the size of the box around them."""
+    lines = wrap(_link_text(row, unit), room, VALUE, 3)
+    width = max(text_width(line, VALUE) for line in lines) + 10
+    return lines, width, len(lines) * line_height(VALUE) + 4
+
+
 def _link_label(canvas, row, unit, x, y, room, anchor="middle"):
     """Write a link's figure at (x, y); a link with no figure is dashed."""
     if row.value is None or row.value.is_missing:
         return
-    lines = wrap(_link_text(row, unit), room, VALUE, 3)
-    width = max(text_width(line, VALUE) for line in lines) + 10
-    height = len(lines) * line_height(VALUE)
-    top = y - height / 2
+    lines, width, height = _label_box(row, unit, room)
+    top = y - height / 2 + 2
     left = x - width / 2 if anchor == "middle" else x - 5
-    canvas.rect(left, top - 2, width, height + 4, "chart__link-label", rx=3)
+    canvas.rect(left, top - 2, width, height, "chart__link-label", rx=3)
     canvas.lines(x, top + 12, lines, VALUE, anchor=anchor)
+
+
+# Stroke widths of the link classes, as the stylesheet draws them.
+LINK_WIDTHS = {"": 2, "w1": 3, "w2": 5, "w3": 7, "w4": 9, "w5": 12}
 
 
 def _link_class(row, rows, unit):
     units = {r.unit or unit for r in rows if r.value and not r.value.is_missing}
     values = [r.value.value for r in rows if r.value and not r.value.is_missing]
     top = max(values, default=0)
-    cls = "chart__link"
     if row.value is not None and row.value.is_missing:
-        cls += " chart__link--unknown"
-    elif row.value is not None and len(units) == 1 and top:
-        cls += f" chart__link--w{1 + int(4.999 * row.value.value / top)}"
-    return cls
+        return "chart__link chart__link--unknown", LINK_WIDTHS[""]
+    if row.value is not None and len(units) == 1 and top:
+        weight = f"w{1 + int(4.999 * row.value.value / top)}"
+        return f"chart__link chart__link--{weight}", LINK_WIDTHS[weight]
+    return "chart__link", LINK_WIDTHS[""]
+
+
+def _arrow_length(stroke):
+    return 9 + stroke
+
+
+def _draw_link(canvas, points, tip, cls, stroke):
+    """A link along the cubic curve ``points``, its head ending at ``tip``."""
+    start, *rest = points
+    d = f"M{_n(start[0])},{_n(start[1])}"
+    for index in range(0, len(rest) - 2, 3):
+        d += " C" + " ".join(f"{_n(x)},{_n(y)}" for x, y in rest[index : index + 3])
+    canvas.path(d, cls)
+    base = points[-1]
+    dx, dy = tip[0] - base[0], tip[1] - base[1]
+    length = math.hypot(dx, dy) or 1.0
+    half = max(4.5, stroke * 0.8 + 2)
+    px, py = -dy / length * half, dx / length * half
+    canvas.polygon(
+        [tip, (base[0] + px, base[1] + py), (base[0] - px, base[1] - py)],
+        "chart__arrowhead",
+    )
+
+
+def _longest_path(rows):
+    """How many boxes the longest run of links passes through."""
+    by_name = {row.label.casefold(): row for row in rows}
+    depth = {}
+
+    def depth_of(row):
+        key = row.label.casefold()
+        if key not in depth:
+            depth[key] = 0  # The tables reader refuses circles; stop one anyway.
+            depth[key] = 1 + max(
+                (depth_of(by_name[t.casefold()]) for t in row.targets), default=0
+            )
+        return depth[key]
+
+    return max((depth_of(row) for row in rows), default=0)
+
+
+# Box widths tried, widest first, when the flow runs left to right.
+ACROSS_WIDTHS = (210, 180, 160, 140)
+MIN_BOX = 150
+RANK_GAP, NODE_GAP = 26, 18
 
 
 def draw_flow(canvas, chart, data):
-    """Nodes in columns, each one right of the furthest node flowing into it.
+    """Boxes placed and links routed by Graphviz, drawn in the site's style.
 
-    Wide, the columns wrap into bands of at most three; narrow, the nodes
-    form one list, a link to the node just below drawn as an arrow and any
-    other written inside the box it leaves.
+    The flow runs left to right where it fits the width, else top to
+    bottom; where neither fits (a phone, many boxes side by side), the boxes
+    form one list in the order of the flow.
     """
-    rows = data.rows
     y = _flow_legend(canvas, data) + 6
-    depth, incoming = _layers(rows)
-    nodes = {}
-    for index, row in enumerate(rows):
-        nodes[row.label.casefold()] = _Node(
-            row, layer=depth[row.label.casefold()], order=index
+    rows = data.rows
+    links = [(row, target) for row in rows for target in row.targets]
+    depth = _longest_path(rows)
+    for width in ACROSS_WIDTHS:
+        if depth * width + (depth - 1) * RANK_GAP > canvas.width:
+            continue
+        placed = _place(canvas, chart, data, links, width, "LR")
+        if placed[2].width <= canvas.width:
+            return _flow_placed(canvas, chart, data, links, y, *placed)
+    width = canvas.width
+    while width >= MIN_BOX:
+        placed = _place(canvas, chart, data, links, width, "TB")
+        if placed[2].width <= canvas.width:
+            return _flow_placed(canvas, chart, data, links, y, *placed)
+        # As many boxes as the widest rank holds, side by side.
+        across = Counter(round(cy) for _, cy in placed[2].centres).most_common(1)
+        count = max(across[0][1], 2)
+        narrower = (canvas.width - NODE_GAP * (count - 1)) / count
+        width = min(narrower, width - 1)
+    return _flow_list(canvas, chart, data, y)
+
+
+def _place(canvas, chart, data, links, width, direction):
+    nodes = {row.label.casefold(): _node(row, width) for row in data.rows}
+    index = {key: number for number, key in enumerate(nodes)}
+    boxes = [layout.Box(node.width, node.height) for node in nodes.values()]
+    wanted = []
+    for row, target in links:
+        label = None
+        if row.value is not None and not row.value.is_missing:
+            _, label_width, label_height = _label_box(row, chart.unit)
+            label = (label_width + 8, label_height + 4)
+        _, stroke = _link_class(row, data.rows, chart.unit)
+        wanted.append(
+            layout.Link(
+                index[row.label.casefold()],
+                index[target.casefold()],
+                label=label,
+                arrow=_arrow_length(stroke),
+            )
         )
-    by_layer = {}
-    for node in nodes.values():
-        by_layer.setdefault(node.layer, []).append(node)
-    # Order each column by where its inputs sit, to keep links short.
-    for layer in sorted(by_layer):
-        for node in by_layer[layer]:
-            parents = [
-                nodes[p.label.casefold()] for p in incoming[node.row.label.casefold()]
-            ]
-            if parents:
-                node.order = sum(p.order for p in parents) / len(parents) + (
-                    node.order / 1000
-                )
-        by_layer[layer].sort(key=lambda n: n.order)
-        for rank, node in enumerate(by_layer[layer]):
-            node.order = rank
-    if canvas.width >= 600:
-        return _flow_wide(canvas, chart, data, nodes, by_layer, y)
-    return _flow_narrow(canvas, chart, data, nodes, by_layer, y)
+    reached = {target.casefold() for _, target in links}
+    first = [index[key] for key in nodes if key not in reached]
+    placement = layout.place(
+        boxes,
+        wanted,
+        direction=direction,
+        node_gap=NODE_GAP,
+        rank_gap=RANK_GAP,
+        first=first,
+    )
+    return list(nodes.values()), boxes, placement
 
 
-def _flow_wide(canvas, chart, data, nodes, by_layer, y):
-    columns = max(by_layer) + 1
-    bands = math.ceil(columns / 3)
-    per_band = math.ceil(columns / bands)
-    labelled = any(r.value is not None and not r.value.is_missing for r in data.rows)
-    hgap, vgap, band_gap = (120 if labelled else 56), 22, 60
-    node_width = (canvas.width - hgap * (per_band - 1)) / per_band
-    for node in nodes.values():
-        node.band, node.column = divmod(node.layer, per_band)
-        node.width = node_width
-        node.lines = _node_lines(node.row, node_width - 28)
-        node.height = _node_height(node)
-    band_top = y
-    for band in range(bands):
-        band_height = 0.0
-        for column in range(per_band):
-            stack = by_layer.get(band * per_band + column, [])
-            total = sum(n.height for n in stack) + vgap * max(len(stack) - 1, 0)
-            band_height = max(band_height, total)
-        for column in range(per_band):
-            stack = by_layer.get(band * per_band + column, [])
-            total = sum(n.height for n in stack) + vgap * max(len(stack) - 1, 0)
-            cursor = band_top + (band_height - total) / 2
-            for node in stack:
-                node.x = column * (node_width + hgap)
-                node.y = cursor
-                cursor += node.height + vgap
-        band_top += band_height + band_gap
-    bottom = band_top - band_gap
+def _flow_placed(canvas, chart, data, links, y, nodes, boxes, placement):
+    x0 = (canvas.width - placement.width) / 2
+    for node, (cx, cy) in zip(nodes, placement.centres, strict=True):
+        node.x, node.y = x0 + cx - node.width / 2, y + cy - node.height / 2
     canvas.open("chart__links")
-    labels = []
-    for row in data.rows:
-        source = nodes[row.label.casefold()]
-        for name in row.targets:
-            target = nodes[name.casefold()]
-            cls = _link_class(row, data.rows, chart.unit)
-            if target.band == source.band:
-                x1, y1 = source.x + source.width, source.y + source.height / 2
-                x2, y2 = target.x - 2, target.y + target.height / 2
-                mid = (x1 + x2) / 2
-                d = (
-                    f"M{_n(x1)},{_n(y1)} C{_n(mid)},{_n(y1)} {_n(mid)},{_n(y2)} "
-                    f"{_n(x2)},{_n(y2)}"
-                )
-                at = (mid, (y1 + y2) / 2 + 4)
-            else:
-                x1, y1 = source.x + source.width / 2, source.y + source.height
-                x2, y2 = target.x + target.width / 2, target.y - 2
-                turn = (y1 + y2) / 2
-                d = f"M{_n(x1)},{_n(y1)} V{_n(turn)} H{_n(x2)} V{_n(y2)}"
-                at = ((x1 + x2) / 2, turn + 4)
-            canvas.path(d, cls, arrow=True)
-            if row.value is not None:
-                labels.append((row, at))
+    for (row, _), placed in zip(links, placement.links, strict=True):
+        cls, stroke = _link_class(row, data.rows, chart.unit)
+        points = [(x0 + px, y + py) for px, py in placed.curve]
+        tip = (x0 + placed.tip[0], y + placed.tip[1])
+        _draw_link(canvas, points, tip, cls, stroke)
     canvas.close()
-    for node in nodes.values():
-        _draw_node(canvas, node, data.level_column)
-    # Labels last, over the boxes they may graze.
-    for row, (x, ly) in labels:
-        _link_label(canvas, row, chart.unit, x, ly, hgap - 12)
-    return bottom + 8
+    for node in nodes:
+        _draw_node(canvas, node)
+    for (row, _), placed in zip(links, placement.links, strict=True):
+        if placed.label is not None:
+            x, ly = x0 + placed.label[0], y + placed.label[1]
+            _link_label(canvas, row, chart.unit, x, ly, LABEL_ROOM)
+    return y + placement.height + 8
 
 
-def _flow_narrow(canvas, chart, data, nodes, by_layer, y):
-    ordered = [node for layer in sorted(by_layer) for node in by_layer[layer]]
-    following = {
-        id(node): ordered[index + 1] if index + 1 < len(ordered) else None
-        for index, node in enumerate(ordered)
-    }
+def _flow_list(canvas, chart, data, y):
+    """The boxes one under another in the order of the flow: a link to the
+    box just below is an arrow, any other is written inside the box."""
+    ordered = _flow_order(data.rows)
+    nodes = {}
     gap, arrow_gap = 14, 34
     cursor = y
     arrows = []
-    for node in ordered:
-        row = node.row
-        below = following[id(node)]
+    for index, row in enumerate(ordered):
+        below = ordered[index + 1] if index + 1 < len(ordered) else None
         links = []
         for name in row.targets:
-            target = nodes[name.casefold()]
-            if target is below and len(row.targets) == 1:
-                arrows.append((node, target))
-            else:
-                links.append((target.row.label, _link_text(row, chart.unit)))
-        node.x, node.width = 0, canvas.width
-        node.lines = _node_lines(row, canvas.width - 28, links)
-        node.height = _node_height(node)
+            is_below = below is not None and name.casefold() == below.label.casefold()
+            if is_below and len(row.targets) == 1:
+                arrows.append((row, below))
+                continue
+            target = next(r for r in ordered if r.label.casefold() == name.casefold())
+            links.append((target.label, _link_text(row, chart.unit)))
+        node = _node(row, canvas.width, links)
         node.y = cursor
-        arrow_below = any(source is node for source, _ in arrows)
+        nodes[row.label.casefold()] = node
+        arrow_below = any(source is row for source, _ in arrows)
         cursor += node.height + (arrow_gap if arrow_below else gap)
     canvas.open("chart__links")
     for source, target in arrows:
-        x = 34
-        canvas.path(
-            f"M{_n(x)},{_n(source.y + source.height)} V{_n(target.y - 2)}",
-            _link_class(source.row, data.rows, chart.unit),
-            arrow=True,
-        )
+        top = nodes[source.label.casefold()]
+        bottom = nodes[target.label.casefold()]
+        cls, stroke = _link_class(source, data.rows, chart.unit)
+        start, tip = (34, top.y + top.height), (34, bottom.y - 2)
+        base = (34, tip[1] - _arrow_length(stroke))
+        _draw_link(canvas, [start, start, base, base], tip, cls, stroke)
     canvas.close()
-    for node in ordered:
-        _draw_node(canvas, node, data.level_column)
+    for node in nodes.values():
+        _draw_node(canvas, node)
     for source, target in arrows:
-        if source.row.value is not None:
-            mid = (source.y + source.height + target.y) / 2 + 4
-            _link_label(
-                canvas, source.row, chart.unit, 46, mid, canvas.width - 60, "start"
-            )
-    last = ordered[-1] if ordered else None
+        if source.value is not None:
+            top = nodes[source.label.casefold()]
+            mid = (top.y + top.height + nodes[target.label.casefold()].y) / 2 + 4
+            _link_label(canvas, source, chart.unit, 46, mid, canvas.width - 60, "start")
+    last = nodes[ordered[-1].label.casefold()] if ordered else None
     return (last.y + last.height if last else y) + 8
+
+
+def _flow_order(rows):
+    """The rows sorted so that every link runs down the list; rows that the
+    flow leaves in any order keep the table's."""
+    by_name = {row.label.casefold(): row for row in rows}
+    incoming = Counter(t.casefold() for row in rows for t in row.targets)
+    ready = [row for row in rows if not incoming[row.label.casefold()]]
+    ordered = []
+    while ready:
+        row = ready.pop(0)
+        ordered.append(row)
+        for target in row.targets:
+            key = target.casefold()
+            incoming[key] -= 1
+            if not incoming[key]:
+                ready.append(by_name[key])
+        ready.sort(key=rows.index)
+    # A circle, which the tables reader refuses, would leave rows out.
+    return ordered + [row for row in rows if row not in ordered]
 
 
 # Bulletin list
@@ -1480,6 +1546,12 @@ def describe(chart, data):
     return f"{kind.label}. " + " ".join(parts)
 
 
+UNAVAILABLE = mark_safe(
+    '<p class="chart__unavailable">This diagram cannot be drawn just now. '
+    "Every figure in it is in the table below.</p>"
+)
+
+
 def draw(chart, data, ident):
     """Return the chart's wide and narrow SVG and its description."""
     desc = describe(chart, data)
@@ -1489,7 +1561,10 @@ def draw(chart, data, ident):
         if data.is_empty:
             height = _empty(canvas)
         else:
-            height = DRAW[Kind(data.kind)](canvas, chart, data)
+            try:
+                height = DRAW[Kind(data.kind)](canvas, chart, data)
+            except layout.LayoutUnavailable:
+                return Drawing(UNAVAILABLE, "", desc, is_unavailable=True)
         out[name] = canvas.svg(
             height,
             chart.title,

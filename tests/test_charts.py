@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from charts import rendering
+from charts import layout, rendering
 from charts.loader import import_charts, parse_charts
 from charts.models import Chart, ChartPage
 from charts.tables import DataError, Kind, read, read_table
@@ -515,35 +515,163 @@ def test_a_stack_leaves_what_its_source_does_not_break_down_open():
     assert "Not given: South Korea" in wide
 
 
-def test_a_long_flow_wraps_into_bands_and_keeps_to_one_list_on_a_phone():
-    steps = ["Clean", "Deposit", "Expose", "Etch", "Inspect", "Implant", "Anneal"]
-    rows = [f"{a} | {b}" for a, b in zip(steps, steps[1:] + [""], strict=True)]
-    made = chart(kind=Kind.FLOW, data="node | to\n" + "\n".join(rows), sources="")
+# Flows
+
+
+BOX = re.compile(
+    r'<rect class="chart__box[^"]*" x="([-\d.]+)" y="([-\d.]+)" '
+    r'width="([\d.]+)" height="([\d.]+)"'
+)
+LINK = re.compile(r'<path class="chart__link[^"]*" d="([^"]+)"/>')
+LABEL_BOX = re.compile(
+    r'<rect class="chart__link-label" x="([-\d.]+)" y="([-\d.]+)" '
+    r'width="([\d.]+)" height="([\d.]+)"'
+)
+NAME = re.compile(r'<text class="chart__text chart__text--strong"[^>]*>([^<]*)</text>')
+CHAIN = ["Clean", "Deposit", "Expose", "Etch", "Inspect", "Implant", "Anneal"]
+
+
+def boxes(svg):
+    """Each box of a flow as (x, y, width, height), in the drawing's order."""
+    return [tuple(float(n) for n in found) for found in BOX.findall(svg)]
+
+
+def curve_points(d, steps=24):
+    """Points along an SVG path of M and C commands."""
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", d)]
+    pairs = list(zip(numbers[::2], numbers[1::2], strict=True))
+    points, start = [], pairs[0]
+    for index in range(1, len(pairs) - 2, 3):
+        p1, p2, p3 = pairs[index : index + 3]
+        for step in range(steps + 1):
+            t = step / steps
+            points.append(
+                tuple(
+                    (1 - t) ** 3 * a
+                    + 3 * (1 - t) ** 2 * t * b
+                    + 3 * (1 - t) * t**2 * c
+                    + t**3 * e
+                    for a, b, c, e in zip(start, p1, p2, p3, strict=True)
+                )
+            )
+        start = p3
+    return points
+
+
+def chain_chart(slug="chain"):
+    rows = [f"{a} | {b}" for a, b in zip(CHAIN, CHAIN[1:] + [""], strict=True)]
+    return chart(kind=Kind.FLOW, data="node | to\n" + "\n".join(rows), sources="",
+                 slug=slug)  # fmt: skip
+
+
+def test_a_flow_that_fits_runs_left_to_right():
+    made = chart(kind=Kind.FLOW, data=GOOD[Kind.FLOW])
+
+    wide = str(made.drawing.wide)
+    placed = boxes(wide)
+
+    assert [x for x, *_ in placed] == sorted(x for x, *_ in placed)
+    assert placed[0][0] < placed[1][0] < placed[2][0]
+    assert wide.count('class="chart__arrowhead"') == 2
+    assert all(x >= 0 and x + width <= 720 for x, _, width, _ in placed)
+
+
+def test_a_long_flow_runs_top_to_bottom_in_boxes_as_wide_as_the_chart():
+    made = chain_chart()
+
+    for svg, width in ((str(made.drawing.wide), 720), (str(made.drawing.narrow), 340)):
+        placed = boxes(svg)
+        assert [y for _, y, *_ in placed] == sorted(y for _, y, *_ in placed)
+        assert {round(w) for *_, w, _ in placed} == {width}
+        assert svg.count('class="chart__arrowhead"') == 6
+        assert "→ " not in svg
+        assert NAME.findall(svg) == CHAIN
+
+
+def test_a_flow_starts_with_its_sources_in_the_tables_order():
+    made = chart(
+        kind=Kind.FLOW,
+        data="node | to\nUS | Institute\nUK | Institute\nChina | Association\n"
+        "Institute | Partners\nAssociation |\nPartners |",
+        sources="",
+    )
+
+    wide = str(made.drawing.wide)
+    tops = dict(zip(NAME.findall(wide), (y for _, y, *_ in boxes(wide)), strict=True))
+
+    assert tops["US"] < tops["UK"] < tops["China"]
+
+
+def test_a_links_figure_sits_beside_the_link_not_on_it(content_charts):
+    flows = Chart.objects.get(slug="safety-funding-flows")
+
+    wide = str(flows.drawing.wide)
+    labels = [tuple(float(n) for n in found) for found in LABEL_BOX.findall(wide)]
+
+    assert ">£100 million initial<" in wide
+    assert len(labels) == 2
+    for d in LINK.findall(wide):
+        for px, py in curve_points(d):
+            for x, y, width, height in labels:
+                assert not (x < px < x + width and y < py < y + height), d
+
+
+def test_links_and_boxes_stay_inside_the_drawing(content_charts):
+    for slug in ("safety-funding-flows", "critical-path"):
+        drawing = Chart.objects.get(slug=slug).drawing
+        for svg, width in ((str(drawing.wide), 720), (str(drawing.narrow), 340)):
+            height = float(re.search(r'viewBox="0 0 \d+ ([\d.]+)"', svg)[1])
+            for x, y, w, h in boxes(svg):
+                assert x >= 0 and x + w <= width + 0.5 and y + h <= height, slug
+            for d in LINK.findall(svg):
+                assert all(0 <= px <= width for px, _ in curve_points(d)), slug
+
+
+def test_a_flow_too_wide_for_a_phone_keeps_to_one_list(content_charts):
+    flows = Chart.objects.get(slug="safety-funding-flows")
+
+    narrow = str(flows.drawing.narrow)
+    placed = boxes(narrow)
+
+    assert {(x, round(w)) for x, _, w, _ in placed} == {(0, 340)}
+    assert [y for _, y, *_ in placed] == sorted(y for _, y, *_ in placed)
+    assert re.search(r">→ US AI Safety Institute", narrow)
+    assert re.search(r">→ CnAISDA", narrow)
+
+
+def test_a_flow_on_a_phone_writes_links_inside_the_box_but_below():
+    made = chart(
+        kind=Kind.FLOW,
+        data="node | to\nA | D\nB | D\nC | D\nD | E\nE |",
+        sources="",
+    )
 
     wide, narrow = str(made.drawing.wide), str(made.drawing.narrow)
 
-    assert wide.count("marker-end") == 6
-    assert narrow.count("marker-end") == 6
-    assert "→ " not in narrow
+    assert wide.count('class="chart__arrowhead"') == 4
+    assert ">→ " not in wide
+    assert narrow.count(">→ D<") == 2
+    assert narrow.count('class="chart__arrowhead"') == 2
 
 
-def test_a_flow_on_a_phone_draws_an_arrow_to_the_node_just_below():
+def test_without_graphviz_a_flow_shows_its_table_and_says_why(
+    client, monkeypatch, caplog
+):
     made = chart(kind=Kind.FLOW, data=GOOD[Kind.FLOW])
+    monkeypatch.setenv("PATH", "/nonexistent")
+    layout._run_dot.cache_clear()
 
-    narrow = str(made.drawing.narrow)
+    response = client.get(reverse("charts:detail", args=[made.slug]))
+    layout._run_dot.cache_clear()
 
-    assert narrow.count("marker-end") == 2
-    assert ">US$10 million<" in narrow
-
-
-def test_a_flow_on_a_phone_writes_other_links_inside_the_box():
-    made = chart(kind=Kind.FLOW, data="node | to\nA | B; C\nB | C\nC |", sources="")
-
-    narrow = str(made.drawing.narrow)
-
-    assert ">→ B<" in narrow
-    assert ">→ C<" in narrow
-    assert narrow.count("marker-end") == 1
+    html = response.content.decode()
+    plot = html[html.index('id="chart-capacity-share-plot"') :]
+    assert response.status_code == 200
+    assert "This diagram cannot be drawn just now." in plot[: plot.index("</div>")]
+    assert "<svg" not in plot[: plot.index("</div>")]
+    assert '<details class="chart__data" open>' in html
+    assert "<td>US$ million</td>" in html
+    assert "Graphviz could not lay out a flow chart." in caplog.text
 
 
 @pytest.mark.parametrize(
