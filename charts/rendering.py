@@ -324,6 +324,9 @@ def draw_legend(canvas, keys, y, width, title=""):
             canvas.line(x, row_y + 7, x + 13, row_y + 7, key.cls)
         elif key.shape == "dashed":
             canvas.rect(x + 0.5, row_y + 1.5, 12, 11, f"{key.cls} chart__mark--own")
+        elif key.shape == "outlined":
+            canvas.rect(x, row_y + 1, 13, 12, key.cls, rx=2)
+            canvas.rect(x + 0.75, row_y + 1.75, 11.5, 10.5, "chart__outline", rx=2)
         else:
             canvas.rect(x, row_y + 1, 13, 12, key.cls, rx=2)
         canvas.text(x + 18, row_y + 11, key.label, SMALL)
@@ -346,7 +349,9 @@ def side_keys(rows, extra_neutral="Other"):
 
 def own_key(rows):
     if any(row.is_own_estimate for row in rows):
-        return [Key(f"Outlined: the {OWN_ESTIMATE}", "chart__fill--n-1", "dashed")]
+        return [
+            Key(f"Dashed outline: the {OWN_ESTIMATE}", "chart__fill--n-1", "dashed")
+        ]
     return []
 
 
@@ -440,37 +445,48 @@ PODIUM_HEIGHTS = {1: 74, 2: 52, 3: 36}
 
 
 def _podium(canvas, chart, ranks, x, y, width):
+    """Steps for the places that have figures, in podium order (2, 1, 3),
+    centred in ``width``: one figure makes one step, not three."""
     gap = 8
     step_width = (width - 2 * gap) / 3
     places = {
         place: [row for rank, row in ranks if rank == place] for place in PODIUM_HEIGHTS
     }
+    slots = [place for place in (2, 1, 3) if places[place]]
     name_lines = {
-        place: wrap(" · ".join(r.label for r in rows), step_width - 4, STRONG, 3)
-        for place, rows in places.items()
+        place: wrap(
+            " · ".join(r.label for r in places[place]), step_width - 4, STRONG, 3
+        )
+        for place in slots
     }
     label_height = (
         max(len(lines) for lines in name_lines.values()) * line_height(STRONG)
         + line_height(BIG_VALUE)
         + 6
     )
-    base = y + label_height + PODIUM_HEIGHTS[1]
-    for slot, place in enumerate((2, 1, 3)):
-        sx = x + slot * (step_width + gap)
+    tallest = max(PODIUM_HEIGHTS[place] for place in slots)
+    base = y + label_height + tallest
+    used = len(slots) * step_width + (len(slots) - 1) * gap
+    left = x + (width - used) / 2
+    for slot, place in enumerate(slots):
+        sx = left + slot * (step_width + gap)
         height = PODIUM_HEIGHTS[place]
         top = base - height
         rows = places[place]
         cx = sx + step_width / 2
-        if not rows:
-            canvas.rect(sx, top, step_width, height, "chart__step chart__step--empty")
-            canvas.text(cx, top + height / 2 + 6, "–", RANK, anchor="middle")
-            continue
         sides = {row.side for row in rows}
-        fill = side_fill(sides.pop()) if len(sides) == 1 else side_fill("")
+        side = sides.pop() if len(sides) == 1 else ""
         canvas.open("chart__grow-y")
-        canvas.rect(sx, top, step_width, height, f"chart__step {fill}")
+        canvas.rect(sx, top, step_width, height, f"chart__step {side_fill(side)}")
         canvas.close()
-        canvas.text(cx, top + height / 2 + 8, str(place), RANK, anchor="middle")
+        canvas.text(
+            cx,
+            top + height / 2 + 8,
+            str(place),
+            RANK,
+            anchor="middle",
+            extra=f"chart__rank--{side or 'n'}",
+        )
         value_y = top - 8
         canvas.text(
             cx,
@@ -484,7 +500,7 @@ def _podium(canvas, chart, ranks, x, y, width):
             value_y - line_height(BIG_VALUE) - (len(lines) - 1) * line_height(STRONG)
         )
         canvas.lines(cx, first + 2, lines, STRONG, anchor="middle")
-    canvas.line(x, base, x + width, base, "chart__baseline")
+    canvas.line(left, base, left + used, base, "chart__baseline")
     return base - y + 14
 
 
@@ -582,6 +598,16 @@ def _spread(positions, spacing, low, high):
     return [max(p, low) for p in placed]
 
 
+def _stack_label(row, chart):
+    spans = [
+        (f"{row.label} ", STRONG),
+        (figure_text(row, row.value, chart.unit), VALUE),
+    ]
+    if row.is_own_estimate:
+        spans.append((f" · {OWN_ESTIMATE}", SMALL))
+    return spans
+
+
 def draw_stack(canvas, chart, data):
     palette = Palette()
     keys = []
@@ -614,7 +640,7 @@ def draw_stack(canvas, chart, data):
             py += canvas.lines(x, py + 11, lines, SMALL) + 6
         top = py + ry
         bottom = top + full
-        cx = x + stack_width / 2
+        cx, rx = x + stack_width / 2, stack_width / 2
         canvas.open("chart__wafers")
         level = bottom
         placed = []
@@ -623,8 +649,15 @@ def draw_stack(canvas, chart, data):
             height = full * min(row.value.value, 100) / 100
             upper = level - height
             fill = palette(row.label, row.side)
-            canvas.ellipse(cx, level, stack_width / 2, ry, fill)
-            canvas.rect(x, upper, stack_width, height, fill)
+            # The slab's side alone, between two front curves: its area is
+            # its share, however thin; a face on top would be the same size
+            # for 2% as for 69%.
+            canvas.path(
+                f"M{_n(x)},{_n(upper)} V{_n(level)} A{_n(rx)},{ry} 0 0 0 "
+                f"{_n(x + stack_width)},{_n(level)} V{_n(upper)} A{_n(rx)},{ry} "
+                f"0 0 1 {_n(x)},{_n(upper)} Z",
+                f"chart__slab {fill}",
+            )
             for share in range(5, 100, 5):
                 line_y = bottom - full * share / 100
                 if upper + 2 < line_y < level - 2:
@@ -633,10 +666,10 @@ def draw_stack(canvas, chart, data):
                         f"{_n(stack_width)},0",
                         "chart__wafer-line",
                     )
-            canvas.ellipse(cx, upper, stack_width / 2, ry, fill)
-            canvas.ellipse(cx, upper, stack_width / 2, ry, "chart__wafer-top")
             placed.append((row, (upper + level) / 2))
             level = upper
+        if shown:
+            canvas.ellipse(cx, level, rx, ry, "chart__wafer-top")
         total = sum(row.value.value for row in shown)
         rest = 100 - total
         if rest > 0.5:
@@ -664,11 +697,7 @@ def draw_stack(canvas, chart, data):
             )
             if rank < len(placed):
                 row = placed[rank][0]
-                spans = [
-                    (f"{row.label} ", STRONG),
-                    (figure_text(row, row.value, chart.unit), VALUE),
-                ]
-                canvas.text(label_x, position, spans, STRONG)
+                canvas.text(label_x, position, _stack_label(row, chart), STRONG)
             else:
                 canvas.text(
                     label_x, position, f"Rest: {number(rest)}% not broken down", SMALL
@@ -682,11 +711,7 @@ def draw_stack(canvas, chart, data):
         ]
         notes_top = py = bottom + ry + 18
         for row in zero:
-            spans = [
-                (f"{row.label} ", STRONG),
-                (figure_text(row, row.value, chart.unit), VALUE),
-            ]
-            canvas.text(x, py, spans, STRONG)
+            canvas.text(x, py, _stack_label(row, chart), STRONG)
             py += line_height(STRONG)
         if missing:
             names = ", ".join(row.label for row in missing)
@@ -836,7 +861,12 @@ def draw_tiers(canvas, chart, data):
         )
         text_top = cursor + band / 2 - (len(lines) - 1) * line_height(STRONG) / 2 + 4
         canvas.lines(
-            cx, text_top, lines, STRONG, anchor="middle", extra="chart__tier-text"
+            cx,
+            text_top,
+            lines,
+            STRONG,
+            anchor="middle",
+            extra=f"chart__tier-text--{index % 4 + 1}",
         )
         bars_y = cursor + (band - bar_block) / 2 if wide else cursor + band + 10
         canvas.open("chart__group")
@@ -963,6 +993,11 @@ def draw_heatmap(canvas, chart, data):
         if top:
             keys.append(Key(f"up to {number(top)}{unit}", "chart__heat--4"))
     keys.append(Key(NO_FIGURE, "chart__heat--missing", "dashed"))
+    own = any(row.is_own_estimate for row in data.rows)
+    if own:
+        keys.append(
+            Key(f"Dashed outline: the {OWN_ESTIMATE}", "chart__heat--2", "outlined")
+        )
     y = draw_legend(canvas, keys, 0, canvas.width, title="Shading:")
     y += 4
     # Narrow, each row's label goes above its cells, which take the width.
@@ -1022,16 +1057,26 @@ def draw_heatmap(canvas, chart, data):
                 f"chart__heat--{level}",
                 rx=3,
             )
+            if row.is_own_estimate:
+                # Outlined over its shading, which must stay true to its level.
+                canvas.rect(
+                    x + 3.5,
+                    cursor + 3.5,
+                    cell_width - 7,
+                    height - 7,
+                    "chart__outline",
+                    rx=2,
+                )
             canvas.close()
             text = (
                 raw if isinstance(raw, str) else with_unit(raw, row.unit or chart.unit)
             )
-            dark = " chart__value--on-dark" if level >= 3 else ""
+            on = " chart__value--on-strong" if level >= 3 else " chart__value--on-weak"
             canvas.text(
-                cx, cursor + height / 2 + 5, text, VALUE, anchor="middle", extra=dark
+                cx, cursor + height / 2 + 5, text, VALUE, anchor="middle", extra=on
             )
         cursor += height
-    if any(row.is_own_estimate for row in data.rows):
+    if own:
         canvas.text(0, cursor + 16, f"Shading is the {OWN_ESTIMATE}.", SMALL)
         cursor += 20
     return cursor + 6
@@ -1057,7 +1102,10 @@ class _Node:
 def _link_text(row, unit):
     if row.value is None:
         return ""
-    return figure_text(row, row.value, unit)
+    text = figure_text(row, row.value, unit)
+    if row.is_own_estimate and not row.value.is_missing:
+        text += f" ({OWN_ESTIMATE})"
+    return text
 
 
 def capfirst(text):

@@ -486,7 +486,7 @@ def test_the_trackers_own_estimates_are_outlined_and_labelled(client):
 
     assert "chart__mark--own" in wide
     assert "tracker’s own estimate" in wide
-    assert "Outlined: the tracker’s own estimate" in wide
+    assert "Dashed outline: the tracker’s own estimate" in wide
     assert "Tracker&#x27;s own estimate</span>" in html
 
 
@@ -504,6 +504,68 @@ def test_the_podium_ranks_ties_together():
 
     assert "3. US 0%; 3. China 0%" in made.drawing.desc
     assert ">US · China<" in str(made.drawing.wide)
+
+
+STEP = re.compile(r'<rect class="chart__step [^"]*"')
+SLAB = re.compile(r'<path class="chart__slab ([^"]+)" d="M[\d.]+,([\d.]+) V([\d.]+) ')
+
+
+def test_a_one_row_podium_draws_one_step():
+    made = chart(data="label | value\nTaiwan | 69")
+
+    wide = str(made.drawing.wide)
+
+    assert len(STEP.findall(wide)) == 1
+    assert re.findall(r'<text class="chart__rank[^>]*>([^<]*)<', wide) == ["1"]
+
+
+def test_a_podium_draws_only_the_places_it_has_figures_for():
+    made = chart(data="label | value\nTaiwan | 69\nKorea | 31")
+    two = str(made.drawing.wide)
+    tied = chart(made.layer, data="label | value\nTaiwan | 50\nKorea | 50", slug="tied")
+    tied = str(tied.drawing.wide)
+
+    assert len(STEP.findall(two)) == 2
+    assert len(STEP.findall(tied)) == 1
+    assert ">Taiwan · Korea<" in tied
+
+
+def test_each_wafer_slab_is_as_thick_as_its_share():
+    made = chart(kind=Kind.STACK, data=GOOD[Kind.STACK])
+
+    for svg in (str(made.drawing.wide), str(made.drawing.narrow)):
+        slabs = [(cls, float(low) - float(top)) for cls, top, low in SLAB.findall(svg)]
+        shares = [69, 31, 47, 2]
+        assert len(slabs) == 4
+        per_point = {round(height / share, 3) for (_, height), share in zip(
+            slabs, shares, strict=True)}  # fmt: skip
+        assert len(per_point) == 1
+        # No face in a region's colour sits on top: the 2% slab stays 2%.
+        assert not re.search(r'<ellipse class="chart__fill--(?!none)', svg)
+
+
+def test_heatmap_cells_that_are_own_estimates_are_outlined_and_the_key_says_so(
+    client,
+):
+    data = "label | 2024 | 2025 | confidence\nUS labs | most | all | unsourced\n"
+    made = chart(kind=Kind.HEATMAP, data=data + "Chinese labs | rare | some |")
+    sourced = chart(
+        made.layer, kind=Kind.HEATMAP, data=GOOD[Kind.HEATMAP], slug="sourced"
+    )
+
+    wide = str(made.drawing.wide)
+    html = client.get(reverse("charts:detail", args=[made.slug])).content.decode()
+
+    assert wide.count('class="chart__outline"') == 2 + 1  # two cells, the key
+    assert "Dashed outline: the tracker’s own estimate" in wide
+    assert "Figures drawn with a dashed outline" in html
+    assert "chart__outline" not in str(sourced.drawing.wide)
+    assert (
+        "Figures drawn with a dashed outline"
+        not in client.get(
+            reverse("charts:detail", args=[sourced.slug])
+        ).content.decode()
+    )
 
 
 def test_a_stack_leaves_what_its_source_does_not_break_down_open():
