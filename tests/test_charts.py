@@ -848,6 +848,21 @@ def test_the_page_and_its_table_show_the_sources(client):
     assert 'href="/charts/capacity-share.csv" download' in html
 
 
+def test_the_table_is_a_named_region_the_keyboard_reaches(client):
+    made = chart()
+
+    html = client.get(reverse("charts:detail", args=[made.slug])).content.decode()
+
+    assert (
+        '<div class="chart__table-wrap" tabindex="0" role="region" '
+        'aria-labelledby="chart-capacity-share-caption">'
+    ) in html
+    assert (
+        '<caption id="chart-capacity-share-caption" class="visually-hidden">'
+        "Leading-edge capacity: the figures</caption>"
+    ) in html
+
+
 # On the layer page
 
 

@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from charts.loader import import_charts, parse_charts
 from layers.importer import import_document, import_figures, parse_figures
 from tests.conftest import CONTENT_DOCUMENT, STACK_AS_OF
 
@@ -57,6 +58,14 @@ def site(live_server, transactional_db, stack_document):
     figures = CONTENT_DOCUMENT.with_name("figures.md").read_text(encoding="utf-8")
     import_figures(parse_figures(figures))
     return live_server.url
+
+
+@pytest.fixture
+def charted(site):
+    """The live site with the charts that ship with the content too."""
+    text = CONTENT_DOCUMENT.with_name("charts.md").read_text(encoding="utf-8")
+    import_charts(parse_charts(text))
+    return site
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Every kind of page passes axe-core's checks, in light and in dark."""
+"""Every kind of page passes axe-core's checks, in light and in dark, the
+layers with charts and a page of charts among them."""
 
 import pytest
 
@@ -36,6 +37,8 @@ def page_paths():
         "/",
         "/layer/ai-accelerators/",
         "/layer/testing-and-safety-science/",
+        "/layer/semiconductor-equipment/",
+        "/layer/fabrication/capacity/",
         "/news/",
         development.get_absolute_url(),
         "/search/?q=chips",
@@ -49,7 +52,7 @@ def page_paths():
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_kind_of_page_passes_axe(browser, site, scheme):
+def test_every_kind_of_page_passes_axe(browser, charted, scheme):
     require(AXE.exists(), f"axe-core ({AXE})")
     axe = AXE.read_text(encoding="utf-8")
     context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
@@ -58,7 +61,7 @@ def test_every_kind_of_page_passes_axe(browser, site, scheme):
     problems = []
     try:
         for path in page_paths():
-            page.goto(site + path, wait_until="networkidle")
+            page.goto(charted + path, wait_until="networkidle")
             # Evaluated by the browser itself, so the page's CSP does not apply.
             page.evaluate(axe)
             # As the page first shows, widgets still waiting to fill in, then
