@@ -12,8 +12,8 @@ from .tables import COLUMNS_HELP, Kind
 TABLE_HELP = (
     "Type or paste the table: the first line names the columns, each line "
     "after it is one row, cells separated by '|' (or tabs, when pasted from a "
-    "spreadsheet). Rows are counted from the first line under the header. "
-    "What each kind of chart needs:"
+    "spreadsheet). Rows are counted from the first line under the header, and "
+    "a chart shown to readers needs at least one. What each kind of chart needs:"
 )
 
 

@@ -164,7 +164,7 @@ def parse_charts(text):
         entry.note = body
         entry.data = "\n".join(table)
         try:
-            tables.read(entry.kind, entry.data, has_sources=bool(entry.sources))
+            data = tables.read(entry.kind, entry.data, has_sources=bool(entry.sources))
         except tables.DataError as error:
             message = error.messages[0]
             row = re.match(r"row (\d+)", message)
@@ -179,6 +179,13 @@ def parse_charts(text):
                 f"a table the chart '{entry.slug}' can draw ({message})",
                 found,
             ) from None
+        if entry.is_shown and data.is_empty:
+            raise ParseError(
+                table_start or entry.line_number,
+                f"a table with at least one row for the chart '{entry.slug}', or "
+                "'- **Shown:** no' to keep it hidden",
+                "" if table_start is None else table[0],
+            )
 
     while index < len(lines):
         line = lines[index].rstrip()

@@ -174,11 +174,16 @@ class Chart(VersionedModel):
         super().clean()
         errors = {}
         try:
-            tables.read(self.kind, self.data, has_sources=bool(self.source_lines))
+            data = tables.read(
+                self.kind, self.data, has_sources=bool(self.source_lines)
+            )
         except tables.DataError as error:
             errors["data"] = error.messages
         except ValueError:
             pass  # An unknown kind: the kind field reports it.
+        else:
+            if self.is_shown and data.is_empty:
+                errors["data"] = tables.EMPTY_TABLE
         if self.layer_id is not None:
             if self.page is not None and self.page.layer_id != self.layer_id:
                 errors["page"] = (

@@ -71,6 +71,11 @@ RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?")
 NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 YEAR = re.compile(r"\d{4}")
 MAX_MESSAGES = 12
+EMPTY_TABLE = (
+    "The table has no rows, so readers would see an empty chart. Add at "
+    "least one row under the header, or untick 'Shown to readers' to keep the "
+    "chart hidden until it has its figures."
+)
 
 
 @dataclass(frozen=True)
@@ -637,8 +642,8 @@ COLUMNS_HELP = {
 def read(kind, text, *, has_sources=False):
     """Check ``text`` as the table of a chart of ``kind``; return a Dataset.
 
-    Raise DataError listing every mistake. A blank table is valid: the chart
-    says it has no figures yet.
+    Raise DataError listing every mistake. A blank table reads as no rows;
+    a chart may keep one only while it is hidden (see Chart.clean).
     """
     columns, cells = read_table(text)
     data = Dataset(kind=kind, columns=columns)

@@ -365,6 +365,31 @@ def test_clean_puts_the_tables_mistakes_on_the_table():
     }
 
 
+@pytest.mark.parametrize("data", ["", "label | value", "| label | value |\n|---|---|"])
+def test_a_chart_with_no_rows_cannot_be_shown(data):
+    empty = Chart(
+        layer=make_layer(),
+        kind=Kind.RANKED,
+        title="Shares",
+        slug="shares",
+        data=data,
+        is_shown=True,
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        empty.full_clean()
+
+    assert caught.value.message_dict == {
+        "data": [
+            "The table has no rows, so readers would see an empty chart. Add at "
+            "least one row under the header, or untick 'Shown to readers' to keep "
+            "the chart hidden until it has its figures."
+        ]
+    }
+    empty.is_shown = False
+    empty.full_clean()
+
+
 def test_clean_names_the_branch_headings_a_chart_can_go_under():
     layer = make_layer("Testing and Safety Science")
     add_section(layer, "Internal Safety Departments", is_branch=True)
@@ -1076,7 +1101,7 @@ def test_a_table_mistake_in_the_charts_file_names_its_line():
 def test_the_charts_file_must_name_layers_that_exist(stack):
     text = (
         "## Chart: Shares\n\n- **Layer:** Quantum\n- **Slug:** q\n"
-        "- **Kind:** bulletin\n"
+        "- **Kind:** bulletin\n\n| title |\n|---|\n| AIID |\n"
     )
 
     with pytest.raises(ImportConflict, match="names the layer 'Quantum' \\(line 1\\)"):
@@ -1088,6 +1113,18 @@ def test_the_charts_file_refuses_an_unknown_field():
 
     with pytest.raises(ParseError, match="line 4: expected one of the fields"):
         parse_charts(text)
+
+
+def test_the_charts_file_refuses_a_shown_chart_with_no_rows():
+    text = (
+        "## Chart: Shares\n\n- **Layer:** Memory\n- **Slug:** shares\n"
+        "- **Kind:** ranked\n\nA note.\n\n| label | value |\n|---|---|\n"
+    )
+
+    with pytest.raises(ParseError, match="line 9: expected a table with at least"):
+        parse_charts(text)
+    hidden = parse_charts(text.replace("- **Kind:**", "- **Shown:** no\n- **Kind:**"))
+    assert hidden.charts[0].is_shown is False
 
 
 def test_fulfilled_notes_leave_layers_imported_before(db):
@@ -1149,6 +1186,26 @@ def test_the_admin_saves_a_good_table_and_keeps_its_history(admin_client):
     made.refresh_from_db()
     assert [row.label for row in made.dataset.rows] == ["Taiwan", "United States"]
     assert made.history.count() == 2
+
+
+def test_the_admin_refuses_to_show_a_chart_with_no_rows(admin_client):
+    made = chart()
+    url = reverse("admin:charts_chart_change", args=[made.pk])
+    data = change_form_data(admin_client.get(url))
+    data["data"] = ["label | value"]
+
+    refused = admin_client.post(url, data)
+    data.pop("is_shown", None)
+    hidden = admin_client.post(url, data)
+
+    assert refused.status_code == 200
+    assert "The table has no rows, so readers would see an empty chart." in (
+        refused.content.decode()
+    )
+    assert hidden.status_code == 302
+    made.refresh_from_db()
+    assert made.data == "label | value"
+    assert not made.is_shown
 
 
 def test_analysts_keep_the_charts():
