@@ -62,12 +62,14 @@ LAYER_LINK = re.compile(r"\[[^\]]*\]\(/layer/([-\w]+)/?\)")
 DATELINE = re.compile(r"\*([^*|]+)\|([^*|]+)\*")
 AGE = re.compile(r"(\d{1,3}) +(day|week|month|year)s? +ago", re.IGNORECASE)
 RECENT = "recent"
-# Editorial notes that asked for a chart the site now draws (the charts app
-# and content/charts.md): they are done, so they are not kept.
+# Editorial notes that asked for a module the site now has: the charts
+# (the charts app and content/charts.md) and the effective compute widget
+# (layers/widgets.py). They are done, so they are not kept.
 FULFILLED_NOTES = (
     "Next: we can add a “critical path” diagram",
     "Next: we can attach the fabrication podium",
     "This layer is designed for maximum interactivity",
+    "Below is a first‑principles embedded module",
 )
 
 

@@ -19,7 +19,13 @@ from charts import layout, rendering
 from charts.loader import import_charts, parse_charts
 from charts.models import Chart, ChartPage
 from charts.tables import DataError, Kind, read, read_table
-from layers.importer import ImportConflict, ParseError
+from layers.importer import (
+    FULFILLED_NOTES,
+    ImportConflict,
+    ParseError,
+    import_figures,
+    parse_figures,
+)
 from layers.models import Layer
 from tests.adminforms import change_form_data
 from tests.factories import add_section, make_layer
@@ -1125,6 +1131,61 @@ def test_the_charts_file_refuses_a_shown_chart_with_no_rows():
         parse_charts(text)
     hidden = parse_charts(text.replace("- **Kind:**", "- **Shown:** no\n- **Kind:**"))
     assert hidden.charts[0].is_shown is False
+
+
+# What each editorial note the importer drops asked for, and where it is.
+MODULES = {
+    "Next: we can add a “critical path” diagram": (
+        "/layer/semiconductor-equipment/",
+        'id="chart-critical-path"',
+    ),
+    "Next: we can attach the fabrication podium": (
+        "/layer/fabrication/",
+        'href="/layer/fabrication/capacity/"',
+    ),
+    "This layer is designed for maximum interactivity": (
+        "/layer/testing-and-safety-science/",
+        'id="chart-safety-funding-flows"',
+    ),
+    "Below is a first‑principles embedded module": (
+        "/layer/ai-accelerators/",
+        'id="effective-compute"',
+    ),
+}
+
+
+def test_every_note_the_importer_drops_asked_for_a_module_the_site_has(
+    content_charts, client
+):
+    figures = CHARTS_FILE.with_name("figures.md").read_text(encoding="utf-8")
+    import_figures(parse_figures(figures))
+
+    assert set(MODULES) == set(FULFILLED_NOTES)
+    for note, (url, mark) in MODULES.items():
+        html = client.get(url).content.decode()
+        assert mark in html, note
+    assert client.get("/layer/ai-accelerators/effective-compute/").status_code == 200
+    notes = "\n".join(Layer.objects.values_list("internal_notes", flat=True))
+    assert "Next:" not in notes
+    assert not any(note in notes for note in MODULES)
+
+
+def test_the_effective_compute_note_leaves_layers_imported_before(db):
+    layer = make_layer(
+        "AI Accelerators",
+        internal_notes="Below is a first‑principles embedded module that turns "
+        "“Effective FLOPs produced” into a compact, scroll‑driven comparison."
+        "\n\nAsk the vendors for MFU.",
+    )
+    migration = importlib.import_module(
+        "charts.migrations.0004_retire_effective_compute_note"
+    )
+
+    migration.retire(apps, None)
+
+    layer.refresh_from_db()
+    assert layer.internal_notes == "Ask the vendors for MFU."
+    assert layer.version == 2
 
 
 def test_fulfilled_notes_leave_layers_imported_before(db):

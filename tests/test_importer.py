@@ -332,10 +332,17 @@ class TestImport:
             assert local(development.published_at) == noon(2026, 12, 2)
         assert Development.objects.filter(date_is_known=False).count() == 3
 
-    def test_editorial_notes_go_to_internal_notes_only(self, stack):
+    def test_editorial_notes_go_to_internal_notes_only(self, db):
+        text, _ = edit(
+            content(),
+            "AI Accelerators",
+            "## Recent Developments",
+            "> Check the MFU figures with the vendors.\n\n## Recent Developments",
+        )
+        import_document(parse_document(text), as_of=STACK_AS_OF)
+
         noted = {layer.slug: layer.internal_notes for layer in Layer.objects.all()}
-        assert noted["ai-accelerators"].startswith(NOTES[2])
-        assert not noted["ai-accelerators"].startswith(">")
+        assert noted["ai-accelerators"] == "Check the MFU figures with the vendors."
         assert noted["critical-minerals"] == ""
         reader_facing = [
             *Layer.objects.values_list("summary", "measure"),
@@ -345,20 +352,17 @@ class TestImport:
             *Page.objects.values_list("title", "body"),
         ]
         text = "\n".join(value for row in reader_facing for value in row)
-        for note in NOTES:
+        for note in [*NOTES, "Check the MFU figures"]:
             assert note not in text
         assert not re.search(r"^>", text, re.MULTILINE)
 
-    def test_notes_asking_for_charts_the_site_draws_are_not_kept(self, stack):
+    def test_notes_asking_for_modules_the_site_has_are_not_kept(self, stack):
         """The critical path, the fabrication podium and the Testing layer's
-        planned visuals are charts now (content/charts.md)."""
+        planned visuals are charts now (content/charts.md), and the AI
+        Accelerators layer has its effective compute module."""
         noted = {layer.slug: layer.internal_notes for layer in Layer.objects.all()}
-        assert noted["semiconductor-equipment"] == ""
-        assert noted["fabrication"] == ""
-        assert noted["testing-and-safety-science"] == ""
-        text = "\n".join(noted.values())
-        for note in (NOTES[0], NOTES[1], NOTES[3]):
-            assert note not in text
+        assert set(noted.values()) == {""}
+        assert set(importer.FULFILLED_NOTES) == set(NOTES)
 
     def test_related_layers_are_linked_both_ways(self, stack):
         def related(slug):
