@@ -57,8 +57,8 @@ help:
 # Graphviz's dot lays out the flow charts; without it they show their tables.
 install: $(STAMP)
 	@command -v dot >/dev/null || { \
-	  if [ "$$(id -u)" -eq 0 ]; then apt-get install -y -qq graphviz; \
-	  else sudo -n apt-get install -y -qq graphviz; fi; } || \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo="sudo -n"; fi; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq graphviz; } || \
 	  echo "Graphviz could not be installed: flow charts will show only their tables." >&2
 
 # axe-core and the Nu HTML Checker, pinned by the lock file, for the tests
@@ -118,8 +118,8 @@ fmt: install
 bench: export DEBUG = False
 bench: install
 	@command -v wrk >/dev/null || { \
-	  if [ "$$(id -u)" -eq 0 ]; then apt-get install -y -qq wrk; \
-	  else sudo -n apt-get install -y -qq wrk; fi; }
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo="sudo -n"; fi; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq wrk; }
 	$(MANAGE) collectstatic --noinput -v 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
 	  $(MANAGE) benchmark
