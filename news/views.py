@@ -9,6 +9,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
+from layers import asof
 from layers.models import Layer, Score
 from layers.views import chosen_layer
 
@@ -25,9 +26,11 @@ def development_list(request):
 
     Each filter is a query parameter, so every filtered page and every page
     of it has an address of its own. An unknown layer or category, or a page
-    that does not exist, is a 404.
+    that does not exist, is a 404. ``?as_of=`` lists what was public at the
+    end of that day, as the layer pages that link here with it do.
     """
-    published = Development.objects.published()
+    as_of, as_of_note = asof.for_page(request)
+    published = asof.developments_on(as_of)
     layer = chosen_layer(request)
     categories = _categories(published.filter(layer=layer) if layer else published)
     wanted_category = request.GET.get("category", "")
@@ -55,6 +58,7 @@ def development_list(request):
     filters = {
         "layer": layer.slug if layer else "",
         "category": wanted_category if category else "",
+        asof.PARAM: as_of.isoformat() if as_of else "",
     }
     # Each filter's counts say what choosing it would list, the other kept.
     in_category = (
@@ -88,8 +92,9 @@ def development_list(request):
         and _query(filters, page=page.previous_page_number()),
         "next_query": page.has_next() and _query(filters, page=page.next_page_number()),
         "is_filtered": bool(layer or category),
+        **asof.context(as_of, as_of_note),
     }
-    return render(request, "news/development_list.html", context)
+    return asof.noindex(render(request, "news/development_list.html", context), as_of)
 
 
 @require_GET

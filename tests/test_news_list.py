@@ -1,9 +1,11 @@
 """/news/: the public developments, newest first, filtered and a page at a time."""
 
+import datetime
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from news.models import Development
 from news.views import DEVELOPMENTS_PER_PAGE
@@ -380,3 +382,39 @@ def test_non_latin_categories_filter_too(client, memory):
     link = re.search(r'href="/news/\?category=([^"]+)"', html)[1]
 
     assert titles(page(client, f"{NEWS}?category={link}")) == ["Item"]
+
+
+def test_as_of_lists_what_was_public_at_the_end_of_that_day(client, memory):
+    add_development(memory, "Thirty days back", days_ago=30)
+    add_development(memory, "Ten days back", days_ago=10)
+    add_development(memory, "Yesterday", days_ago=1)
+    day = (timezone.localdate() - datetime.timedelta(days=5)).isoformat()
+
+    html = page(client, f"{NEWS}?layer=memory&as_of={day}")
+
+    assert titles(html) == ["Ten days back", "Thirty days back"]
+    assert "You are viewing the tracker as it stood on" in html
+    assert "Developments published up to the end of" in html
+
+
+def test_as_of_survives_the_filters_and_paging(client, memory, talent):
+    for number in range(DEVELOPMENTS_PER_PAGE + 2):
+        add_development(memory, f"Item {number}", days_ago=10 + number)
+    day = (timezone.localdate() - datetime.timedelta(days=5)).isoformat()
+
+    html = page(client, f"{NEWS}?as_of={day}")
+
+    assert f'rel="next" href="/news/?as_of={day}&amp;page=2"' in html
+    assert f'href="/news/?layer=talent&amp;as_of={day}"' in html
+
+
+def test_a_bad_or_future_as_of_lists_today_with_a_note(client, memory):
+    add_development(memory, "Yesterday", days_ago=1)
+
+    for value in ("2026-02-31", "soon", "2999-01-01"):
+        response = client.get(f"{NEWS}?as_of={value}")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert titles(html) == ["Yesterday"]
+        assert "as it stood on" not in html
+        assert 'class="as-of__text"' in html
