@@ -250,7 +250,15 @@ def read_table(text):
                 f"only {len(columns)} columns."
             )
             continue
-        cells += [""] * (len(columns) - len(cells))
+        if len(cells) < len(columns):
+            # A short row is more often a slip than a choice: ask for the
+            # empty cells, so every figure lands in the column it names.
+            errors.append(
+                f"row {number} has {len(cells)} cells, but the header names "
+                f"{len(columns)} columns. Leave a cell empty where there is no "
+                "figure, so each one stays under its column."
+            )
+            continue
         rows.append(cells)
     if errors:
         raise DataError(errors)

@@ -31,12 +31,33 @@ def leader_of(us, china):
     return Side.US.label if us > china else Side.CHINA.label
 
 
+class _ScoreValue(models.DecimalField):
+    """A score read back through a subquery, with its one decimal place.
+
+    SQLite gives such values back as plain numbers (8, not 8.0); PostgreSQL
+    keeps the column's scale.
+    """
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return value
+        return Decimal(value).quantize(Decimal(1).scaleb(-self.decimal_places))
+
+
 def _latest_score(side, field="value", offset=0, as_of=None):
     latest = Score.objects.filter(layer=OuterRef("pk"), side=side)
     if as_of is not None:
         latest = latest.filter(as_of__lte=as_of)
     latest = latest.order_by("-as_of", "-pk")
-    return Subquery(latest.values(field)[offset : offset + 1])
+    output_field = None
+    if field == "value":
+        column = Score._meta.get_field("value")
+        output_field = _ScoreValue(
+            max_digits=column.max_digits, decimal_places=column.decimal_places
+        )
+    return Subquery(
+        latest.values(field)[offset : offset + 1], output_field=output_field
+    )
 
 
 class LayerQuerySet(models.QuerySet):

@@ -1,4 +1,6 @@
 import datetime
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,25 @@ CONTENT_DOCUMENT = (
     Path(__file__).resolve().parent.parent / "content" / "ai-stack-tracker.md"
 )
 STACK_AS_OF = datetime.date(2026, 12, 2)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On SQLite, test in a file rather than in memory.
+
+    The live server of the browser tests answers on several threads. With an
+    in-memory database they would all share the test's one connection, which
+    SQLite cannot use from two threads at once; with a file each thread opens
+    its own.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        name = f"tracker-test-{os.getpid()}.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(
+            Path(tempfile.gettempdir()) / name
+        )
 
 
 @pytest.fixture(autouse=True)

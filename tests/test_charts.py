@@ -124,8 +124,18 @@ def test_quoted_csv_cells_keep_their_commas():
     assert rows == [["Taiwan", "SIA, BCG"]]
 
 
-def test_a_short_row_is_filled_with_empty_cells():
-    columns, rows = read_table("label | value | note\nTaiwan | 69")
+def test_a_short_row_is_refused_rather_than_filled_in():
+    with pytest.raises(DataError) as refused:
+        read_table("label | value | note\nTaiwan | 69 | \nJapan | 2022")
+
+    assert str(refused.value) == (
+        "row 2 has 2 cells, but the header names 3 columns. Leave a cell empty "
+        "where there is no figure, so each one stays under its column."
+    )
+
+
+def test_an_empty_cell_at_the_end_of_a_row_is_kept():
+    columns, rows = read_table("label | value | note\nTaiwan | 69 |")
 
     assert rows == [["Taiwan", "69", ""]]
 
