@@ -564,3 +564,35 @@ def test_hashed_static_files_are_kept_for_a_year_and_compressed(settings, tmp_pa
     assert max_age >= 365 * 24 * 3600
     assert "immutable" in response["Cache-Control"]
     assert response["Content-Encoding"] in ("gzip", "br")
+
+
+# Releases
+
+
+def test_a_new_release_does_not_serve_the_pages_of_the_last_one(
+    client, shared_cache, settings, layer, tmp_path
+):
+    url = layer.get_absolute_url()
+    assert get(client, url).queries > 0
+    assert get(client, url).queries == 0
+
+    # A deploy with a changed template: the same content, rendered anew.
+    (tmp_path / "templates").mkdir()
+    template = tmp_path / "templates" / "page.html"
+    template.write_text("<p>Before</p>")
+    settings.BASE_DIR = tmp_path
+    before = page_cache.release()
+    template.write_text("<p>After</p>")
+    page_cache.release.cache_clear()
+
+    assert page_cache.release() != before
+    assert get(client, url).queries > 0
+
+
+def test_every_worker_of_one_release_files_pages_under_the_same_release():
+    page_cache.release.cache_clear()
+    first = page_cache.release()
+    page_cache.release.cache_clear()
+
+    assert page_cache.release() == first
+    assert re.fullmatch(r"[0-9a-f]{16}", first)

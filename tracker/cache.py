@@ -11,6 +11,9 @@ Correctness comes first:
 - An entry lives no longer than PAGE_CACHE_SECONDS, than the next scheduled
   development's publish time, or than the next local midnight (pages show
   today's date), whichever comes first.
+- Every key also holds the release: a digest of the code, templates and
+  static manifest this process runs, so a deploy never serves pages that
+  the previous release rendered, even before any content changes.
 - Only anonymous GET and HEAD requests are served from the cache, and only
   a 200 that sets no cookie, varies on nothing but the htmx headers, is
   not marked private or uncacheable, and was not rendered for a signed-in
@@ -37,6 +40,7 @@ import logging
 import math
 import secrets
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import caches
@@ -185,6 +189,8 @@ def _cache_setting_changed(setting, **kwargs):
         _health.__init__()
     if setting == "ROOT_URLCONF":
         _admin_prefix.cache_clear()
+    if setting in ("BASE_DIR", "STATIC_ROOT"):
+        release.cache_clear()
 
 
 def connect_signals():
@@ -281,6 +287,33 @@ def _is_shareable(request, response):
     return not (user is not None and user.is_authenticated)
 
 
+# What renders a page: any change to these files makes a new release.
+RELEASE_PATTERNS = ("*/*.py", "*/templatetags/*.py", "templates/**/*.html")
+
+
+@functools.cache
+def release():
+    """A digest of the files that render pages, read once per process.
+
+    Workers of one release agree on it without talking to each other; two
+    releases side by side during a rolling deploy keep apart.
+    """
+    root = Path(settings.BASE_DIR)
+    digest = hashlib.sha256()
+    files = {path for pattern in RELEASE_PATTERNS for path in root.glob(pattern)}
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if manifest.is_file():
+        # Pages name static files by their hashes.
+        files.add(manifest)
+    for path in sorted(files):
+        if ".venv" in path.parts or "tests" in path.parts:
+            continue
+        name = path.relative_to(root) if path.is_relative_to(root) else path.name
+        digest.update(str(name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _key(request, generation):
     # HEAD is answered from what GET stored: the view renders the same body.
     htmx = request.headers.get("HX-Request") == "true"
@@ -288,7 +321,7 @@ def _key(request, generation):
     address = request.build_absolute_uri()
     raw = f"{address}\n{htmx:d}{restore:d}".encode("utf-8", "backslashreplace")
     digest = hashlib.sha256(raw).hexdigest()
-    return f"page-cache:{ENTRY_FORMAT}:{generation}:{digest}"
+    return f"page-cache:{ENTRY_FORMAT}:{release()}:{generation}:{digest}"
 
 
 def _nonce(request):
