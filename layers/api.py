@@ -187,6 +187,13 @@ class DevelopmentOut(Schema):
     date_is_known: bool = Field(description="False when the source gave no date.")
     url: str
     body: str = Field(description="Markdown.")
+    source: str = Field(
+        description="Who reported it, e.g. Reuters; empty when the tracker "
+        "names no source."
+    )
+    source_url: str = Field(
+        description="The source's page (http or https); empty when there is none."
+    )
     score_ids: list[int] = Field(description="The scores this development moved.")
 
 

@@ -265,6 +265,8 @@ def development_row(development, options):
         "date_is_known": development.date_is_known,
         "url": _url(options, development.get_absolute_url()),
         "body": development.body,
+        "source": development.source,
+        "source_url": development.source_url,
         "score_ids": [score.pk for score in development.public_scores],
     }
 
@@ -368,6 +370,10 @@ DATASETS = (
             Column("date_is_known", "true if the source gives the date."),
             Column("url", "The development's page on the site."),
             Column("body", "The text, in Markdown."),
+            Column(
+                "source", "Who reported it, e.g. Reuters; empty when none is named."
+            ),
+            Column("source_url", "The source's web page; empty when there is none."),
             Column(
                 "score_ids",
                 "The scores this development moved (their id in the score "

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -60,6 +62,10 @@ RELATED = re.compile(r"\*\*Related:\*\*(.*)")
 HEADER_FIELD = re.compile(r"\*\*(Measure|US & Allies Score|China Score|Leader):\*\*")
 LAYER_LINK = re.compile(r"\[[^\]]*\]\(/layer/([-\w]+)/?\)")
 DATELINE = re.compile(r"\*([^*|]+)\|([^*|]+)\*")
+# A development's "Source: Reuters", "**Source:** [Reuters](https://…)" or
+# "Source: https://…" line, which becomes its source rather than its text.
+SOURCE_LINE = re.compile(r"\*{0,2}Source:\*{0,2} *(\S.*)")
+SOURCE_LINK = re.compile(r"\[([^\]]*)\]\(\s*(\S+?)\s*\)")
 AGE = re.compile(r"(\d{1,3}) +(day|week|month|year)s? +ago", re.IGNORECASE)
 RECENT = "recent"
 # Editorial notes that asked for a module the site now has: the charts
@@ -162,6 +168,8 @@ class DevelopmentEntry:
     category: str
     body: str
     age: Age | None  # None: the document says "Recent"
+    source: str = ""
+    source_url: str = ""
 
     @property
     def date_is_known(self):
@@ -169,6 +177,17 @@ class DevelopmentEntry:
 
     def published_at(self, as_of):
         return publish_time(self.age.before(as_of) if self.age else as_of)
+
+    @property
+    def named_source(self):
+        """The source fields, if the document names a source at all.
+
+        Without one, a source an editor added in the admin is not reported
+        as differing from the document.
+        """
+        if not (self.source or self.source_url):
+            return {}
+        return {"source": self.source, "source_url": self.source_url}
 
 
 @dataclass
@@ -517,11 +536,54 @@ def _add_development(lines, layer, title):
     if not category:
         raise ParseError(lines.number - 1, "a category after '|'", dateline[0])
     _check_length(category, 60, "a category", lines.number - 1, dateline[0])
-    body = _read_paragraphs(lines, layer.notes)
+    body, source, source_url = _read_development_text(lines, layer)
     if not body:
         lines.skip_blank()
         raise ParseError(lines.number, f"the text of '{title}'", lines.peek())
-    layer.developments.append(DevelopmentEntry(title, slug, category, body, age))
+    layer.developments.append(
+        DevelopmentEntry(title, slug, category, body, age, source, source_url)
+    )
+
+
+def _ends_development_text(line):
+    return _is_structural(line) or SOURCE_LINE.fullmatch(line) is not None
+
+
+def _read_development_text(lines, layer):
+    """The text of a development, and the source its 'Source:' line names."""
+    parts = [_read_paragraphs(lines, layer.notes, stop=_ends_development_text)]
+    source = source_url = ""
+    line = lines.peek()
+    if line is not None and (match := SOURCE_LINE.fullmatch(line)):
+        source, source_url = _parse_source(match[1], lines.number, line)
+        lines.advance()
+        parts.append(_read_paragraphs(lines, layer.notes, stop=_ends_development_text))
+        line = lines.peek()
+        if line is not None and SOURCE_LINE.fullmatch(line):
+            raise ParseError(
+                lines.number, "one 'Source:' line for each development", line
+            )
+    return "\n\n".join(part for part in parts if part), source, source_url
+
+
+def _parse_source(text, line_number, line):
+    """Split a 'Source:' line's text into a name and an http(s) link."""
+    if link := SOURCE_LINK.fullmatch(text):
+        name, url = link[1].strip(), link[2]
+    elif text.startswith(("http://", "https://")) and " " not in text:
+        name, url = "", text
+    else:
+        name, url = text.strip(), ""
+    _check_length(name, 200, "a source name", line_number, line)
+    _check_length(url, 500, "a source link", line_number, line)
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            raise ParseError(
+                line_number, "a source link starting with https:// or http://", line
+            ) from None
+    return name, url
 
 
 def _parse_layer(lines, position):
@@ -746,6 +808,7 @@ class _Importer:
                         "status": Development.Status.LIVE,
                         "published_at": development.published_at(self.as_of),
                         "date_is_known": development.date_is_known,
+                        **development.named_source,
                     },
                     f"Development {entry.name} · {development.title}",
                     new,

@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 from layers.admin import HistoryAdmin, preview
 from layers.concurrency import VersionedForm, local_time
 
-from .models import Development
+from .models import SOURCE_URL_MESSAGE, Development
 
 WALL_TIME_FORMAT = "j M Y, H:i"
 
@@ -82,10 +82,13 @@ class DevelopmentForm(VersionedForm):
             "slug",
             "category",
             "body",
+            "source",
+            "source_url",
             "status",
             "published_at",
             "date_is_known",
         )
+        error_messages = {"source_url": {"invalid": SOURCE_URL_MESSAGE}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,6 +113,22 @@ class DevelopmentForm(VersionedForm):
         if "published_at" not in self.changed_data:
             return None
         return getattr(self.fields["published_at"], "ambiguous", None)
+
+
+class HasSourceFilter(admin.SimpleListFilter):
+    title = "source"
+    parameter_name = "has_source"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Has a source"), ("no", "No source"))
+
+    def queryset(self, request, queryset):
+        unsourced = Q(source="", source_url="")
+        if self.value() == "yes":
+            return queryset.exclude(unsourced)
+        if self.value() == "no":
+            return queryset.filter(unsourced)
+        return queryset
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -143,11 +162,19 @@ class DevelopmentAdmin(HistoryAdmin):
         "status",
         "publish_time",
         "date_is_known",
+        "has_source",
     )
     list_editable = ("status",)
-    list_filter = (StateFilter, "status", "layer", "category", "date_is_known")
+    list_filter = (
+        StateFilter,
+        "status",
+        "layer",
+        "category",
+        "date_is_known",
+        HasSourceFilter,
+    )
     list_select_related = ("layer",)
-    search_fields = ("title", "body", "category", "layer__name")
+    search_fields = ("title", "body", "category", "source", "layer__name")
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ("title",)}
     fields = (
@@ -156,6 +183,8 @@ class DevelopmentAdmin(HistoryAdmin):
         "slug",
         "category",
         "body",
+        "source",
+        "source_url",
         "status",
         "published_at",
         "state_label",
@@ -174,6 +203,10 @@ class DevelopmentAdmin(HistoryAdmin):
         if state == Development.State.PUBLISHED:
             return f"Published · {local_time(obj.published_at)}"
         return "Draft · hidden from readers"
+
+    @admin.display(description="Source", boolean=True)
+    def has_source(self, obj):
+        return obj.has_source
 
     @admin.display(description="Publish time", ordering="published_at")
     def publish_time(self, obj):

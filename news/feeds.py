@@ -76,7 +76,7 @@ class DevelopmentsFeed(Feed):
         return item.title
 
     def item_description(self, item):
-        body = render_markdown(item.body)
+        body = render_markdown(item.body) + source_line(item)
         if item.date_is_known:
             return body
         day = format_date(self.item_pubdate(item), "j F Y")
@@ -138,6 +138,19 @@ class LayerFeed(DevelopmentsFeed):
 class LayerAtomFeed(LayerFeed):
     feed_type = Atom1Feed
     subtitle = LayerFeed.description
+
+
+def source_line(development):
+    """A "Source: …" paragraph, linked when there is a link; empty without."""
+    if not development.has_source:
+        return ""
+    if development.source_url:
+        return format_html(
+            '<p>Source: <a href="{}">{}</a></p>',
+            development.source_url,
+            development.source_label,
+        )
+    return format_html("<p>Source: {}</p>", development.source_label)
 
 
 def tag_uri(development):

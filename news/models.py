@@ -1,3 +1,6 @@
+from urllib.parse import urlsplit
+
+from django.core.validators import URLValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -6,6 +9,12 @@ from simple_history.models import HistoricalRecords
 
 from layers.concurrency import VersionedModel
 from layers.models import Layer
+
+SOURCE_URL_MESSAGE = (
+    "Enter the source's web address in full, starting with https:// or http://, "
+    "e.g. https://www.reuters.com/…. Other kinds of link cannot be opened by "
+    "every reader."
+)
 
 
 class DevelopmentQuerySet(models.QuerySet):
@@ -53,6 +62,21 @@ class Development(VersionedModel):
         default=True,
         help_text="Untick when the source gives no date: readers see “Recent”.",
     )
+    source = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who reported it, e.g. “Reuters” or “US Department of Energy "
+        "press release”. Left empty with a link, readers see the link's domain.",
+    )
+    source_url = models.URLField(
+        "source link",
+        max_length=500,
+        blank=True,
+        validators=[
+            URLValidator(schemes=["http", "https"], message=SOURCE_URL_MESSAGE)
+        ],
+        help_text="The page the item comes from, starting with https:// or http://.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -97,6 +121,18 @@ class Development(VersionedModel):
     @property
     def anchor(self):
         return f"development-{self.pk}"
+
+    @property
+    def has_source(self):
+        return bool(self.source or self.source_url)
+
+    @property
+    def source_label(self):
+        """The source as readers see it: its name, or else the link's domain."""
+        if self.source:
+            return self.source
+        host = urlsplit(self.source_url).hostname or ""
+        return host.removeprefix("www.")
 
     @property
     def is_public(self):
