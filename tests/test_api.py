@@ -77,6 +77,8 @@ def content():
         category="Supply Chain",
         now=NOW,
         days_ago=2,
+        source="Reuters",
+        source_url="https://www.reuters.com/markets/texas-refinery/",
     )
     older = add_development(power, "Grid plan", category="Policy", now=NOW, days_ago=40)
     draft = add_development(
@@ -244,6 +246,25 @@ def test_developments_lists_only_published_ones_newest_first(client, content):
     )
     assert item["score_ids"] == [content["us"].pk]
     assert item["published_at"].startswith("2026-12-01T15:00:00")
+
+
+def test_developments_name_their_source_or_leave_it_empty(client, content):
+    items = get(client, "/api/v1/developments")["items"]
+
+    sources = [(item["source"], item["source_url"]) for item in items]
+    assert sources == [
+        ("Reuters", "https://www.reuters.com/markets/texas-refinery/"),
+        ("", ""),
+    ]
+
+
+def test_openapi_schema_documents_the_source_of_a_development(client):
+    schemas = get(client, "/api/v1/openapi.json")["components"]["schemas"]
+    fields = schemas["DevelopmentOut"]["properties"]
+
+    assert "Reuters" in fields["source"]["description"]
+    assert "http or https" in fields["source_url"]["description"]
+    assert {"source", "source_url"} <= set(schemas["DevelopmentOut"]["required"])
 
 
 @pytest.mark.parametrize(

@@ -73,6 +73,8 @@ def content():
         now=timezone.make_aware(datetime.datetime(2026, 12, 1, 12)),
         days_ago=0,
         category="Supply Chain",
+        source='Reuters, "exclusive"',
+        source_url="https://www.reuters.com/markets/texas-refinery/",
     )
     draft = add_development(
         minerals, DRAFT_TITLE, status=Development.Status.DRAFT, days_ago=2
@@ -223,6 +225,31 @@ def test_developments_csv_lists_only_published_ones(client, content):
         "http://testserver/news/critical-minerals/texas-refinery-opens/"
     )
     assert row["score_ids"] == str(content["us"].pk)
+    assert row["source"] == 'Reuters, "exclusive"'
+    assert row["source_url"] == "https://www.reuters.com/markets/texas-refinery/"
+
+
+def test_developments_json_names_the_source_or_leaves_it_empty(client, content):
+    add_development(content["power"], "Grid plan", days_ago=3)
+
+    items = json_of(client.get("/data/developments.json"))["items"]
+
+    assert [(i["title"], i["source"], i["source_url"]) for i in items] == [
+        (
+            "Texas refinery opens",
+            'Reuters, "exclusive"',
+            "https://www.reuters.com/markets/texas-refinery/",
+        ),
+        ("Grid plan", "", ""),
+    ]
+
+
+def test_zip_readme_explains_the_source_columns(client, content):
+    readme = zip_of(client.get("/data/tracker-data.zip")).read("README.txt")
+
+    text = readme.decode("utf-8")
+    assert "  source: Who reported it, e.g. Reuters" in text
+    assert "  source_url: The source's web page" in text
 
 
 # JSON

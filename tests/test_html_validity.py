@@ -19,6 +19,11 @@ HTMX_ATTRIBUTES = r".*Attribute “hx-[a-z-]+” not allowed on element.*"
 
 def page_paths():
     development = Development.objects.published().select_related("layer").first()
+    # The shipped content names no source; this one gets a linked source so
+    # its line on the development and news pages is checked too.
+    development.source = "Example Newswire"
+    development.source_url = "https://news.example.org/story"
+    development.save()
     return {
         "home": "/",
         "layer": "/layer/ai-accelerators/",

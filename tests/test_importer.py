@@ -502,6 +502,12 @@ MISTAKES = {
         "",
         "expected '*3 weeks ago | Category*' under the title",
     ),
+    "source link that is not http": (
+        "Critical Minerals",
+        "\nChina controls approximately 70%",
+        "\nSource: [Files](ftp://example.org/x)\n\nChina controls approximately 70%",
+        "expected a source link starting with https:// or http://",
+    ),
     "metric without a name": (
         "AI Factory",
         "- **Installed training capacity:** ",

@@ -33,6 +33,11 @@ FINISH_ANIMATIONS = """
 
 def page_paths():
     development = Development.objects.published().select_related("layer").first()
+    # The shipped content names no source; this one gets a linked source so
+    # its line on the development and news pages is checked too.
+    development.source = "Example Newswire"
+    development.source_url = "https://news.example.org/story"
+    development.save()
     return [
         "/",
         "/layer/ai-accelerators/",
