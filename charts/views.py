@@ -19,6 +19,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
+from layers.exports import spreadsheet_safe
+
 from .models import Chart, ChartPage
 
 
@@ -40,7 +42,9 @@ def table_csv(request, slug):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([column.name for column in data.columns])
-    writer.writerows(row.cells for row in data.rows)
+    writer.writerows(
+        [spreadsheet_safe(cell) for cell in row.cells] for row in data.rows
+    )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=f"{chart.slug}.csv"

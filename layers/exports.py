@@ -13,6 +13,7 @@ layer's internal notes.
 import csv
 import datetime
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 
@@ -430,7 +431,26 @@ def _csv_value(value):
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return LIST_SEPARATOR.join(str(item) for item in value)
+        return spreadsheet_safe(LIST_SEPARATOR.join(str(item) for item in value))
+    return spreadsheet_safe(value)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def spreadsheet_safe(value):
+    """Text a spreadsheet would run as a formula, with a quote before it.
+
+    Staff write these cells and readers open them in spreadsheets, where a
+    cell such as ``=HYPERLINK(...)`` would run. Numbers pass unchanged.
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
     return value
 
 

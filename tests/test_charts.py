@@ -841,6 +841,15 @@ def test_a_history_restore_gets_the_whole_page(client):
     assert response.content.decode().lstrip().startswith("<!doctype html>")
 
 
+def test_a_table_cell_a_spreadsheet_would_run_downloads_quoted(client):
+    made = chart(data="label | value | note\nTaiwan | 69 | =1+2")
+
+    response = client.get(reverse("charts:csv", args=[made.slug]))
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    assert rows[1] == ["Taiwan", "69", "'=1+2"]
+
+
 def test_the_table_downloads_as_utf8_csv(client):
     made = chart(data="label | value | note\nTaiwan | 69 | 2022–2032, “projected”")
 

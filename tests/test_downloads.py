@@ -522,3 +522,29 @@ def test_links_in_the_data_use_the_sites_public_address(client, content, setting
     rows = csv_rows(client.get("/data/layers.csv"))
 
     assert rows[0]["url"] == "https://tracker.example.org/layer/critical-minerals/"
+
+
+def test_csv_cells_a_spreadsheet_would_run_start_with_a_quote(client, content):
+    add_development(
+        content["minerals"],
+        '=HYPERLINK("https://example.com","Open")',
+        category="@SUM(A1)",
+        days_ago=1,
+    )
+
+    rows = csv_rows(client.get("/data/developments.csv"))
+    row = next(row for row in rows if "HYPERLINK" in row["title"])
+
+    assert row["title"] == '\'=HYPERLINK("https://example.com","Open")'
+    assert row["category"] == "'@SUM(A1)"
+    # Plain numbers and ordinary text are left as they are.
+    scores = csv_rows(client.get("/data/scores.csv"))
+    assert {row["score"] for row in scores} >= {"4.0", "8.0"}
+
+
+def test_spreadsheet_safe_leaves_numbers_alone():
+    assert exports.spreadsheet_safe("-3.5") == "-3.5"
+    assert exports.spreadsheet_safe("+12") == "+12"
+    assert exports.spreadsheet_safe("-cmd") == "'-cmd"
+    assert exports.spreadsheet_safe("Taiwan") == "Taiwan"
+    assert exports.spreadsheet_safe(7) == 7
