@@ -191,13 +191,30 @@ class ScoreRecordInline(admin.TabularInline):
         return preview(obj.rationale)
 
 
-class NewScoreInline(VersionedInlineMixin, admin.TabularInline):
-    """Room for new scores only; the ones already given stay as they are."""
+class NewScoreInline(VersionedInlineMixin, admin.StackedInline):
+    """Room for new scores only; the ones already given stay as they are.
+
+    Stacked, not a table row: the reasons need room, and a row widened by
+    error messages would push fields off the side of the page.
+    """
 
     model = Score
     form = ScoreForm
     # The layer is the one being edited.
-    fields = tuple(name for name in ScoreForm.Meta.fields if name != "layer")
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("side", "value", "as_of"),
+                    "rationale",
+                    "source",
+                    ("confidence", "review_due"),
+                    "developments",
+                ]
+            },
+        )
+    ]
     autocomplete_fields = ("developments",)
     extra = 0
     can_delete = False

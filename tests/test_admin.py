@@ -595,3 +595,14 @@ def history_rows(html):
     """The rows of a history page's table, newest first, as text."""
     body = html.split('<table id="change-history"', 1)[1].split("</table>", 1)[0]
     return [re.sub(r"<[^>]+>", " ", row) for row in body.split("<tr>")[2:]]
+
+
+def test_the_new_score_form_lays_out_every_field_of_a_score():
+    from layers.admin import NewScoreInline, ScoreForm
+
+    laid_out = set()
+    for _name, options in NewScoreInline.fieldsets:
+        for line in options["fields"]:
+            laid_out.update(line if isinstance(line, tuple) else [line])
+
+    assert laid_out == set(ScoreForm.Meta.fields) - {"layer"}
