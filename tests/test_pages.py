@@ -796,3 +796,17 @@ def test_real_content_related_layers_link_both_ways(client, stack):
         fabrication
     )
     assert 'href="/layer/fabrication/"><span class="related__position">' in minerals
+
+
+def test_a_side_with_one_score_reads_unchanged_beside_the_side_that_moved(client):
+    layer = make_layer("Fabrication", position=4)
+    add_score(layer, Side.US, "9.0", as_of=datetime.date(2026, 6, 1))
+    add_score(layer, Side.CHINA, "3.0", as_of=datetime.date(2026, 6, 1))
+    add_score(layer, Side.CHINA, "3.5", as_of=datetime.date(2026, 9, 1))
+
+    html = client.get(layer.get_absolute_url()).content.decode()
+
+    assert (
+        "Since the previous assessment: US &amp; Allies unchanged, China up 0.5."
+        in (" ".join(html.split()))
+    )
