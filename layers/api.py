@@ -585,7 +585,7 @@ def _before_first_note(as_of, layer, side):
         scores = scores.filter(layer=layer)
     if side:
         scores = scores.filter(side=side)
-    first = scores.aggregate(first=Min("as_of"))["first"]
+    first = asof.first_score_date(scores)
     if first is None or first <= as_of:
         return None
     return (

@@ -135,11 +135,12 @@ def developments_on(as_of=None, queryset=None):
     return qs.published(now=cutoff(as_of))
 
 
-def first_score_date():
-    """The earliest score date on the tracker, or None if nothing is scored."""
+def first_score_date(scores=None):
+    """The earliest date among ``scores`` (all of the tracker's), or None."""
     from .models import Score
 
-    return Score.objects.order_by("as_of").values_list("as_of", flat=True).first()
+    scores = Score.objects.all() if scores is None else scores
+    return scores.order_by("as_of").values_list("as_of", flat=True).first()
 
 
 def noindex(response, as_of):

@@ -100,8 +100,12 @@ def development_list(request):
 @require_GET
 def layer_developments(request, layer_slug):
     """/news/<layer>/ is the news list filtered by that layer."""
-    layer = get_object_or_404(Layer, slug=layer_slug)
-    return redirect(f"{reverse('news:list')}?{urlencode({'layer': layer.slug})}")
+    return redirect(layer_news_url(get_object_or_404(Layer, slug=layer_slug)))
+
+
+def layer_news_url(layer):
+    """The news list filtered by ``layer``."""
+    return f"{reverse('news:list')}?{urlencode({'layer': layer.slug})}"
 
 
 def category_slug(name):

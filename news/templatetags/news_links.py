@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import reverse
 
-from news.views import category_slug
+from news import views
 
 register = template.Library()
 
@@ -13,9 +13,8 @@ register = template.Library()
 @register.filter
 def category_news_url(category):
     """The news list of one category: "Supply Chain" is ?category=supply-chain."""
-    return f"{reverse('news:list')}?{urlencode({'category': category_slug(category)})}"
+    query = urlencode({"category": views.category_slug(category)})
+    return f"{reverse('news:list')}?{query}"
 
 
-@register.filter
-def layer_news_url(layer):
-    return f"{reverse('news:list')}?{urlencode({'layer': layer.slug})}"
+register.filter("layer_news_url", views.layer_news_url)
