@@ -21,7 +21,6 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -578,7 +577,8 @@ def _parse_source(text, line_number, line):
     _check_length(url, 500, "a source link", line_number, line)
     if url:
         try:
-            URLValidator(schemes=["http", "https"])(url)
+            # The same check as the admin's.
+            Development._meta.get_field("source_url").run_validators(url)
         except ValidationError:
             raise ParseError(
                 line_number, "a source link starting with https:// or http://", line
